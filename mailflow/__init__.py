@@ -1,0 +1,3 @@
+"""mailflow: complaint and opinion handling for Swedish public administrations, run through mailboxes."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,319 @@
+"""The register: engine, one transaction per message, the pipeline's Lookup, filing.
+
+SQLite by default, PostgreSQL by URL. On SQLite every transaction starts with
+BEGIN IMMEDIATE, so writers queue instead of failing; on PostgreSQL the case
+counter row is locked by the UPDATE that takes the next number, so numbers are
+gap-free and unique under concurrent writers (a rolled-back transaction gives
+its number back).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from mailflow.adapters.outbox import queue
+from mailflow.adapters.tables import (
+    CaseCounter,
+    CaseEventRow,
+    CaseRow,
+    ImapUidRow,
+    MessageRow,
+    PersonRow,
+    RawMessageRow,
+)
+from mailflow.errors import DuplicateMessage, SchemaOutOfDate, StoreError
+from mailflow.model import (
+    CaseInfo,
+    Direction,
+    Kind,
+    Mail,
+    Outcome,
+    Purpose,
+    Source,
+    Status,
+    email_key,
+    format_ref,
+)
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _case_info(row: CaseRow, person_key: str | None) -> CaseInfo:
+    return CaseInfo(
+        ref=row.ref,
+        org_id=row.org_id,
+        status=Status(row.status),
+        kind=Kind(row.kind),
+        flags=tuple(row.flags or ()),
+        language=row.language,
+        unit_id=row.unit_id,
+        manager=row.manager or row.handler,
+        person_email_key=person_key,
+        received_at=row.received_at,
+        feedback_due=row.feedback_due,
+    )
+
+
+class Registry:
+    """The pipeline's `Lookup` and the filing of its result, inside one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- Lookup --------------------------------------------------------------
+
+    def message_exists(self, org_id: str, message_id: str) -> bool:
+        q = select(MessageRow.id).where(MessageRow.org_id == org_id, MessageRow.message_id == message_id)
+        return self.session.execute(q.limit(1)).first() is not None
+
+    def _info(self, row: CaseRow) -> CaseInfo:
+        key = None
+        if row.person_id is not None:
+            person = self.session.get(PersonRow, row.person_id)
+            key = person.email_key if person else None
+        return _case_info(row, key)
+
+    def case_by_message_ids(self, org_id: str, message_ids: tuple[str, ...]) -> CaseInfo | None:
+        if not message_ids:
+            return None
+        q = select(MessageRow.message_id, MessageRow.case_id).where(
+            MessageRow.org_id == org_id,
+            MessageRow.message_id.in_(message_ids),
+            MessageRow.case_id.is_not(None),
+        )
+        found = {mid: cid for mid, cid in self.session.execute(q)}
+        for mid in message_ids:  # In-Reply-To first, then References
+            if mid in found:
+                row = self.session.get(CaseRow, found[mid])
+                if row is not None:
+                    return self._info(row)
+        return None
+
+    def case_by_ref(self, org_id: str, ref: str) -> CaseInfo | None:
+        row = self.session.execute(
+            select(CaseRow).where(CaseRow.org_id == org_id, CaseRow.ref == ref)
+        ).scalar_one_or_none()
+        return self._info(row) if row else None
+
+    def allocate_ref(self, org_id: str, prefix: str, year: int) -> tuple[str, int]:
+        dialect = self.session.get_bind().dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CaseCounter)
+        self.session.execute(
+            ins.values(org_id=org_id, year=year, last_number=0).on_conflict_do_nothing(
+                index_elements=["org_id", "year"]
+            )
+        )
+        number = self.session.execute(
+            update(CaseCounter)
+            .where(CaseCounter.org_id == org_id, CaseCounter.year == year)
+            .values(last_number=CaseCounter.last_number + 1)
+            .returning(CaseCounter.last_number)
+        ).scalar_one()
+        return format_ref(prefix, year, number), number
+
+    def acks_since(self, key: str, since: datetime) -> int:
+        q = select(func.count(MessageRow.id)).where(
+            MessageRow.party_key == key,
+            MessageRow.direction == Direction.OUT.value,
+            MessageRow.purpose == Purpose.ACK.value,
+            MessageRow.at >= since,
+        )
+        return int(self.session.execute(q).scalar_one())
+
+    # -- filing ----------------------------------------------------------------
+
+    def file(self, mail: Mail, now: datetime) -> int | None:
+        """Write what the pipeline decided: case, person, message, archive, events, outbox.
+
+        Returns the case id (None when the message belongs to no case). Raises
+        DuplicateMessage when another worker registered the same message first.
+        """
+        s = self.session
+        p = mail.parsed
+        case_row: CaseRow | None = None
+        if mail.new_case is not None:
+            case_row = self._new_case(mail, now)
+        elif mail.case is not None:
+            case_row = s.execute(select(CaseRow).where(CaseRow.ref == mail.case.ref)).scalar_one()
+        msg = MessageRow(
+            org_id=mail.source.org_id,
+            message_id=mail.message_id,
+            case_id=case_row.id if case_row else None,
+            direction=Direction.IN.value,
+            role=mail.role.value,
+            purpose=mail.purpose.value,
+            outcome=(mail.outcome or (Outcome.REGISTERED if mail.new_case else Outcome.THREADED)).value,
+            reason=mail.reason,
+            subject=mail.clean_subject,
+            text=mail.clean_text,
+            at=mail.source.internaldate,
+            mailbox=mail.source.mailbox_key,
+            party_key=email_key(mail.sender),
+            attachment_count=len(p.attachments) if p else 0,
+        )
+        s.add(msg)
+        try:
+            s.flush()
+        except IntegrityError as exc:
+            raise DuplicateMessage(mail.message_id) from exc
+        s.add(RawMessageRow(message_row_id=msg.id, raw=mail.raw, archived_at=now))
+        if case_row is not None:
+            for ev in mail.events:
+                s.add(CaseEventRow(case_id=case_row.id, at=now, kind=ev.kind, actor=ev.actor, detail=dict(ev.detail)))
+            if case_row.id is not None and mail.new_case is None:
+                case_row.updated_at = now
+        for out in mail.effects:
+            queue(s, out, org_id=mail.source.org_id, case_id=case_row.id if case_row else None, now=now,
+                  party_key=email_key(out.recipients[0]) if out.recipients else None)
+        s.flush()
+        return case_row.id if case_row else None
+
+    def _new_case(self, mail: Mail, now: datetime) -> CaseRow:
+        s = self.session
+        new = mail.new_case
+        assert new is not None
+        person_id = None
+        anonymous = "anonymous" in new.classification.flags
+        if mail.person is not None and not anonymous:
+            person_id = self._person(mail.source.org_id, mail, now)
+        routing = new.routing
+        case_row = CaseRow(
+            ref=new.ref,
+            org_id=mail.source.org_id,
+            year=new.year,
+            number=new.number,
+            kind=new.classification.kind.value,
+            flags=list(new.classification.flags),
+            channel=new.channel,
+            language=new.classification.language,
+            unit_id=routing.unit_id,
+            department_id=routing.department_id,
+            manager=routing.manager,
+            handler=routing.handler,
+            handler_role=routing.handler_role,
+            status=Status.OPEN.value,
+            triage=new.triage,
+            received_at=mail.source.internaldate,
+            first_response_due=new.deadlines.first_response_due,
+            feedback_due=new.deadlines.feedback_due,
+            classification_cues=list(new.classification.cues + routing.cues),
+            person_id=person_id,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(case_row)
+        s.flush()
+        return case_row
+
+    def _person(self, org_id: str, mail: Mail, now: datetime) -> int:
+        s = self.session
+        person = mail.person
+        assert person is not None
+        key = email_key(person.email)
+        row = s.execute(
+            select(PersonRow).where(PersonRow.org_id == org_id, PersonRow.email_key == key)
+        ).scalars().first()
+        if row is None:
+            row = PersonRow(org_id=org_id, email_key=key, name=person.name, email=person.email,
+                            phone=person.phone, address=person.address, created_at=now, updated_at=now)
+            s.add(row)
+        else:
+            row.name = person.name or row.name
+            row.phone = person.phone or row.phone
+            row.address = person.address or row.address
+            row.updated_at = now
+        s.flush()
+        assert row.id is not None
+        return row.id
+
+    # -- IMAP bookkeeping ------------------------------------------------------
+
+    def uid_seen(self, source: Source) -> ImapUidRow | None:
+        return self.session.execute(
+            select(ImapUidRow).where(
+                ImapUidRow.mailbox == source.mailbox_key,
+                ImapUidRow.uidvalidity == source.uidvalidity,
+                ImapUidRow.uid == source.uid,
+            )
+        ).scalar_one_or_none()
+
+    def record_uid(self, source: Source, message_id: str, outcome: Outcome, now: datetime) -> None:
+        row = self.uid_seen(source)
+        if row is None:
+            self.session.add(ImapUidRow(mailbox=source.mailbox_key, uidvalidity=source.uidvalidity,
+                                        uid=source.uid, message_id=message_id, outcome=outcome.value,
+                                        processed_at=now))
+        self.session.flush()
+
+    def mark_filed(self, source: Source) -> None:
+        self.session.execute(
+            update(ImapUidRow)
+            .where(ImapUidRow.mailbox == source.mailbox_key, ImapUidRow.uidvalidity == source.uidvalidity,
+                   ImapUidRow.uid == source.uid)
+            .values(filed=True)
+        )
+
+
+class Store:
+    """Owns the engine; hands out one Registry per transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Registry]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                with session.begin():
+                    yield Registry(session)
+            except (OperationalError, ProgrammingError) as exc:
+                raise StoreError(f"database error: {exc.orig!s}"[:500]) from exc
+
+    def check_schema(self) -> None:
+        """Refuse to run against a database that `db upgrade` has not brought up to date."""
+        from mailflow.migrate import current_revision, head_revision
+
+        current, head = current_revision(self.engine), head_revision()
+        if current != head:
+            raise SchemaOutOfDate(
+                f"database schema is at {current or 'nothing'}, mailflow needs {head}: run `mailflow db upgrade`"
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()

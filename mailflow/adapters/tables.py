@@ -1,0 +1,182 @@
+"""The database tables (SQLModel). Identity lives in `people`, apart from `cases`.
+
+Every timestamp is stored in UTC and read back timezone-aware; dates
+(deadlines) are plain dates in the organization's calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CaseCounter(SQLModel, table=True):
+    __tablename__ = "case_counters"
+
+    org_id: str = Field(primary_key=True, max_length=64)
+    year: int = Field(primary_key=True)
+    last_number: int = 0
+
+
+class PersonRow(SQLModel, table=True):
+    """Who wrote: read only to send mail, never shown in the register."""
+
+    __tablename__ = "people"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(index=True, max_length=64)
+    email_key: str | None = Field(default=None, index=True, max_length=64)
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("org_id", "year", "number", name="uq_cases_org_year_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True, max_length=32)
+    org_id: str = Field(index=True, max_length=64)
+    year: int
+    number: int
+    kind: str = Field(max_length=16)
+    flags: list[str] = Field(default_factory=list, sa_type=JSON)
+    channel: str = Field(default="email", max_length=16)
+    language: str = Field(default="sv", max_length=8)
+    unit_id: str | None = Field(default=None, max_length=64)
+    department_id: str | None = Field(default=None, max_length=64)
+    manager: str | None = Field(default=None, max_length=320)
+    handler: str | None = Field(default=None, max_length=320)
+    handler_role: str = Field(default="unit", max_length=16)
+    status: str = Field(default="open", index=True, max_length=16)
+    triage: str | None = None
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    first_response_due: date | None = None
+    feedback_due: date | None = None
+    feedback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalation_level: int = 0
+    classification_cues: list[str] = Field(default_factory=list, sa_type=JSON)
+    person_id: int | None = Field(default=None, foreign_key="people.id", index=True)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class MessageRow(SQLModel, table=True):
+    """Every message in and out; `text` and `subject` are de-identified."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("org_id", "message_id", name="uq_messages_org_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(index=True, max_length=64)
+    message_id: str = Field(index=True, max_length=998)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    direction: str = Field(max_length=4)
+    role: str = Field(max_length=16)
+    purpose: str = Field(max_length=16)
+    outcome: str | None = Field(default=None, index=True, max_length=32)
+    reason: str = ""
+    subject: str = ""
+    text: str = ""
+    at: datetime = Field(sa_type=UTCDateTime)
+    mailbox: str | None = Field(default=None, max_length=128)
+    party_key: str | None = Field(default=None, index=True, max_length=64)
+    attachment_count: int = 0
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class RawMessageRow(SQLModel, table=True):
+    """The message exactly as it arrived, kept apart for the retention period."""
+
+    __tablename__ = "raw_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_row_id: int = Field(foreign_key="messages.id", unique=True)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    archived_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True, max_length=998)
+    org_id: str = Field(index=True, max_length=64)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    purpose: str = Field(max_length=16)
+    sender: str = Field(max_length=320)
+    recipients: list[str] = Field(default_factory=list, sa_type=JSON)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="pending", index=True, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    last_error: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ImapUidRow(SQLModel, table=True):
+    """A UID seen in a mailbox folder, and whether it has been filed away."""
+
+    __tablename__ = "imap_uids"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_imap_uids"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=128)
+    uidvalidity: int = Field(sa_type=BigInteger)
+    uid: int = Field(sa_type=BigInteger)
+    message_id: str = Field(max_length=998)
+    outcome: str = Field(max_length=32)
+    processed_at: datetime = Field(sa_type=UTCDateTime)
+    filed: bool = False
+
+
+class CaseEventRow(SQLModel, table=True):
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=32)
+    actor: str = Field(default="mailflow", max_length=320)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

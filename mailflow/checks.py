@@ -1,0 +1,114 @@
+"""check-config: render every template once, reach the database, every mailbox and SMTP."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timezone
+
+import aiosmtplib
+
+from mailflow.adapters.imap import ImapMailbox
+from mailflow.adapters.templates import LANGUAGES, MAILS, Templates
+from mailflow.config import Config, Organization, secret
+from mailflow.errors import MailflowError
+from mailflow.model import Attachment
+
+
+def sample_context(org: Organization, name: str) -> dict[str, object]:
+    """Plausible values for every template variable, to render each template once."""
+    unit = org.units[0]
+    return {
+        "ref": f"{org.case_prefix}-2026-0001",
+        "org": org,
+        "kind": "complaint",
+        "kind_label": "klagomål",
+        "unit_name": unit.name,
+        "provider_name": "",
+        "greeting_name": "Exempel",
+        "original_subject": "Exempelärende",
+        "first_response_due": date(2026, 1, 9),
+        "feedback_due": date(2026, 1, 16),
+        "contact": org.contact,
+        "flags": (),
+        "cues": (),
+        "unit": unit,
+        "handler_role": "unit",
+        "triage": False,
+        "received_at": datetime(2026, 1, 2, 9, 0, tzinfo=timezone.utc),
+        "channel": "email",
+        "policy": org.policy,
+        "anonymous": False,
+        "citizen_address": "medborgare@example.com",
+        "registrar": org.registrar,
+        "original_from": "Exempel Exempelsson",
+        "original_text": "Exempeltext.",
+        "attachments": (Attachment("bild.jpg", "image/jpeg", 1000),),
+    }
+
+
+def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
+    results: list[tuple[str, str | None]] = [(f"config {cfg.path} ({len(cfg.organizations)} organizations)", None)]
+
+    def check(name: str, fn: object) -> None:
+        try:
+            fn()  # type: ignore[operator]
+            results.append((name, None))
+        except MailflowError as exc:
+            results.append((name, str(exc)))
+        except Exception as exc:  # anything else is also a failed check, reported, not raised
+            results.append((name, f"{type(exc).__name__}: {exc}"))
+
+    try:
+        templates = Templates(cfg.templates_dir())
+    except MailflowError as exc:
+        results.append(("templates", str(exc)))
+        templates = None
+    if templates is not None:
+        for org in cfg.organizations:
+            for lang in LANGUAGES:
+                for name in MAILS:
+                    check(f"template {lang}/{name} for {org.id}",
+                          lambda o=org, n=name, l=lang: templates.render(n, l, **sample_context(o, n)))
+
+    def database() -> None:
+        from mailflow.adapters.store import Store
+
+        store = Store(cfg.service.database_url)
+        try:
+            store.check_schema()
+        finally:
+            store.dispose()
+
+    check(f"database {cfg.service.database_url.split('@')[-1]}", database)
+
+    for org in cfg.organizations:
+        for label, settings in (("complaints", org.imap), ("registrar", org.registrar_imap)):
+            if settings is None:
+                continue
+
+            def imap(s=settings) -> None:
+                box = ImapMailbox(s)
+                try:
+                    box.connect()
+                finally:
+                    box.close()
+
+            check(f"IMAP {org.id} {label} mailbox {settings.username} at {settings.host}:{settings.port}", imap)
+
+    check(f"SMTP {cfg.smtp.host}:{cfg.smtp.port}", lambda: asyncio.run(_smtp(cfg)))
+    return results
+
+
+async def _smtp(cfg: Config) -> None:
+    s = cfg.smtp
+    client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.ssl, start_tls=s.starttls and not s.ssl,
+                             timeout=s.timeout_seconds)
+    try:
+        await client.connect()
+        if s.username:
+            await client.login(s.username, secret(s.password_env, what="the SMTP server"))
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise MailflowError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if client.is_connected:
+            await client.quit()

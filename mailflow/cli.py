@@ -1,0 +1,241 @@
+"""The command line of SPEC section 5; the only place that turns errors into exit codes.
+
+Exit codes: 0 done, 1 a mailflow error (bad config, unknown case, database),
+2 wrong usage, 3 a pass that ran but could not reach every mailbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from mailflow import config as config_mod
+from mailflow.errors import MailflowError, UnknownCase
+
+log = logging.getLogger("mailflow")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mailflow", description="Complaint and opinion handling through mailboxes.")
+    p.add_argument("--config", help="the service config file (default: $MAILFLOW_CONFIG or config/mailflow.toml)")
+    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: INFO for run, else WARNING)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="watch every mailbox, process, send, until stopped")
+    run.add_argument("--once", action="store_true", help="one full pass, then exit")
+    run.add_argument("--now", help="with --once: the clock for the pass (ISO 8601; local time if no offset)")
+
+    cases = sub.add_parser("cases", help="list cases")
+    cases.add_argument("--org")
+    cases.add_argument("--status", choices=["open", "awaiting_report", "answered", "closed"])
+    cases.add_argument("--json", action="store_true")
+
+    case = sub.add_parser("case", help="one case with its timeline")
+    case.add_argument("ref")
+    case.add_argument("--json", action="store_true")
+
+    sub.add_parser("check-config", help="validate the config and reach every mailbox and the SMTP server")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations")
+    return p
+
+
+def _setup_logging(level: str | None, command: str) -> None:
+    name = (level or ("INFO" if command == "run" else "WARNING")).upper()
+    logging.basicConfig(
+        level=getattr(logging, name, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def parse_now(value: str, tz: ZoneInfo) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise MailflowError(f"--now: not an ISO 8601 date or time: {value!r}") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=tz)
+    return at.astimezone(timezone.utc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.log_level, args.command)
+    try:
+        cfg = config_mod.load(args.config)
+        handler = {
+            "run": cmd_run,
+            "cases": cmd_cases,
+            "case": cmd_case,
+            "check-config": cmd_check_config,
+            "db": cmd_db,
+        }[args.command]
+        return handler(cfg, args)
+    except UnknownCase as exc:
+        print(f"mailflow: {exc}", file=sys.stderr)
+        return 1
+    except MailflowError as exc:
+        print(f"mailflow: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _store(cfg: config_mod.Config, check: bool = True) -> Any:
+    from mailflow.adapters.store import Store
+
+    store = Store(cfg.service.database_url)
+    if check:
+        store.check_schema()
+    return store
+
+
+def cmd_db(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.migrate import current_revision, head_revision, upgrade
+
+    store = _store(cfg, check=False)
+    before = current_revision(store.engine)
+    upgrade(store.engine)
+    after = current_revision(store.engine)
+    print(f"database at {after} (was {before or 'empty'}; newest is {head_revision()})")
+    return 0
+
+
+def cmd_run(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.clock import FixedClock, SystemClock
+    from mailflow.service import Service
+
+    store = _store(cfg)
+    tz = ZoneInfo(cfg.service.timezone)
+    if args.now and not args.once:
+        raise MailflowError("--now goes with --once")
+    clock = FixedClock(parse_now(args.now, tz)) if args.now else SystemClock()
+    service = Service(cfg, store, clock)
+    if args.once:
+        report = asyncio.run(service.run_once())
+        parts = [f"{n} {o}" for o, n in sorted(report.outcomes.items())] or ["no new messages"]
+        print("pass: " + ", ".join(parts) + f"; mails sent {report.sent}, failed {report.send_failed}")
+        for ref in report.refs:
+            print(f"  registered {ref}")
+        for err in report.mailbox_errors:
+            print(f"  mailbox unreachable: {err}", file=sys.stderr)
+        return 3 if report.mailbox_errors else 0
+    return asyncio.run(_serve(service))
+
+
+async def _serve(service: Any) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("event=started mailboxes=%d", len(service.mailboxes()))
+    await service.run_forever(stop)
+    log.info("event=stopped")
+    return 0
+
+
+def _tz(cfg: config_mod.Config, org_id: str) -> ZoneInfo:
+    try:
+        return cfg.org_timezone(cfg.org(org_id))
+    except KeyError:
+        return ZoneInfo(cfg.service.timezone)
+
+
+def cmd_cases(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.adapters.queries import case_dict, list_cases
+
+    store = _store(cfg)
+    with store.transaction() as reg:
+        rows = list_cases(reg.session, args.org, args.status)
+        if args.json:
+            print(json.dumps([case_dict(reg.session, r, _tz(cfg, r.org_id)) for r in rows], ensure_ascii=False, indent=2))
+            return 0
+        if not rows:
+            print("no cases")
+            return 0
+        print(f"{'REF':<14} {'ORG':<10} {'KIND':<10} {'STATUS':<16} {'UNIT':<24} {'RECEIVED':<17} {'DUE':<10} FLAGS")
+        for r in rows:
+            received = r.received_at.astimezone(_tz(cfg, r.org_id)).strftime("%Y-%m-%d %H:%M")
+            due = r.feedback_due.isoformat() if r.feedback_due else "-"
+            unit = r.unit_id or ("(triage)" if r.handler_role == "triage" else "-")
+            print(f"{r.ref:<14} {r.org_id:<10} {r.kind:<10} {r.status:<16} {unit:<24} {received:<17} {due:<10} "
+                  f"{','.join(r.flags or []) or '-'}")
+    return 0
+
+
+def cmd_case(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.adapters.queries import case_dict, get_case
+
+    store = _store(cfg)
+    with store.transaction() as reg:
+        row = get_case(reg.session, args.ref)
+        data = case_dict(reg.session, row, _tz(cfg, row.org_id))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(_case_text(data))
+    return 0
+
+
+def _case_text(d: dict[str, Any]) -> str:
+    lines = [
+        f"{d['ref']}  {d['kind']}  [{d['status']}]  {d['org']}",
+        f"  unit:            {d['unit'] or '-'} ({d['handler_role']})",
+        f"  manager:         {d['manager'] or '-'}",
+        f"  flags:           {', '.join(d['flags']) or '-'}",
+        f"  channel:         {d['channel']}   language: {d['language']}",
+        f"  received:        {d['received_at']}",
+        f"  first response:  {d['first_response_due'] or '-'}",
+        f"  feedback due:    {d['feedback_due'] or '-'}",
+        f"  feedback at:     {d['feedback_at'] or '-'}",
+        f"  escalation:      level {d['escalation_level']}",
+    ]
+    if d.get("triage"):
+        lines.append(f"  triage:          {d['triage']}")
+    lines.append("  why:             " + "; ".join(d["classification_cues"]))
+    lines.append("")
+    lines.append("timeline:")
+    items: list[tuple[str, str]] = []
+    for m in d["messages"]:
+        arrow = "<-" if m["direction"] == "in" else "->"
+        items.append((m["at"], f"{arrow} {m['purpose']:<12} {m['role']:<9} {m['subject']}  ({m['status']})"))
+    for e in d["events"]:
+        detail = ", ".join(f"{k}={v}" for k, v in e["detail"].items())
+        items.append((e["at"], f"   {e['kind']:<12} {e['actor']:<9} {detail}"))
+    for at, text in sorted(items, key=lambda x: x[0]):
+        lines.append(f"  {at[:16].replace('T', ' ')}  {text}")
+    texts = [m for m in d["messages"] if m["direction"] == "in" and m["text"]]
+    for m in texts:
+        lines.append("")
+        lines.append(f"--- {m['purpose']} {m['at'][:16].replace('T', ' ')} (de-identified) ---")
+        lines.append(m["text"])
+    return "\n".join(lines)
+
+
+def cmd_check_config(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.checks import run_checks
+
+    ok = True
+    for name, error in run_checks(cfg):
+        if error is None:
+            print(f"ok    {name}")
+        else:
+            ok = False
+            print(f"FAIL  {name}: {error}")
+    print("configuration is fine" if ok else "configuration has problems (see FAIL lines)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

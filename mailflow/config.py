@@ -1,0 +1,424 @@
+"""Configuration: TOML read once into frozen, validated models.
+
+`config/mailflow.toml` holds the service, `organizations/*.toml` next to it one
+file per organization. `load(path)` validates everything and raises
+`ConfigError` naming the file, the key and the reason; nothing else in mailflow
+reads TOML or the environment for settings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mailflow.errors import ConfigError
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}$")
+DEFAULT_CONFIG = Path("config/mailflow.toml")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not EMAIL_RE.match(value):
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return value.lower()
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ImapSettings(_Model):
+    host: str
+    port: int = 993
+    username: str
+    password_env: str
+    ssl: bool = True
+    starttls: bool = False
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    quarantine_folder: str = "Quarantine"
+    timeout_seconds: float = 60.0
+    idle: bool = True
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, v: int) -> int:
+        if not 0 < v < 65536:
+            raise ValueError("port must be between 1 and 65535")
+        return v
+
+
+class SmtpSettings(_Model):
+    host: str
+    port: int = 587
+    username: str | None = None
+    password_env: str | None = None
+    starttls: bool = True
+    ssl: bool = False
+    timeout_seconds: float = 60.0
+
+
+class ServiceSettings(_Model):
+    database_url: str = "sqlite:///var/mailflow.db"
+    timezone: str = "Europe/Stockholm"
+    poll_interval_seconds: float = 60.0
+    archive_dir: str = "var/archive"
+    digest_time: str = "07:30"
+    templates_dir: str | None = None
+    organizations_dir: str = "organizations"
+    # acknowledgments one sender may get per day before mailflow goes quiet
+    ack_limit_per_day: int = 5
+    # working hours for reminders and escalations
+    working_hours: tuple[str, str] = ("08:00", "17:00")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        return _timezone(v)
+
+    @field_validator("digest_time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        _clock_time(v)
+        return v
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, v: tuple[str, str]) -> tuple[str, str]:
+        start, end = (_clock_time(x) for x in v)
+        if start >= end:
+            raise ValueError("working_hours must start before they end")
+        return v
+
+    @field_validator("poll_interval_seconds")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+
+class Policy(_Model):
+    first_response_working_days: int | None = None
+    feedback_working_days: int
+    remind_before_working_days: int = 2
+    anonymous_requires_feedback: bool = False
+    notify_citizen_on_delay: bool = False
+    # what the forward tells the manager the answer must contain
+    answer_expectations: str = ""
+    delay_reason: str = ""
+
+    @field_validator("feedback_working_days", "remind_before_working_days", "first_response_working_days")
+    @classmethod
+    def _days(cls, v: int | None) -> int | None:
+        if v is not None and v < 0:
+            raise ValueError("must not be negative")
+        return v
+
+
+class Contact(_Model):
+    name: str
+    title: str
+    email: Email
+    phone: str
+    address: str
+
+
+class Counterpart(_Model):
+    """An external provider or another district's unit that handles a case."""
+
+    name: str
+    contact: Email
+
+
+class Unit(_Model):
+    id: str
+    name: str
+    manager: Email
+    manager_name: str = ""
+    department: str
+    keywords: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    provider: Counterpart | None = None
+    district: Counterpart | None = None
+
+
+class Department(_Model):
+    id: str
+    name: str
+    head: Email
+    head_name: str = ""
+
+
+class LexSarah(_Model):
+    handler: Email
+    keywords: tuple[str, ...] = ()
+
+
+class Classifier(_Model):
+    """Lexicons added to the built-in Swedish and English ones."""
+
+    complaint: tuple[str, ...] = ()
+    opinion: tuple[str, ...] = ()
+    praise: tuple[str, ...] = ()
+    anonymous: tuple[str, ...] = ()
+    about_employee: tuple[str, ...] = ()
+    min_unit_score: float = 1.0
+
+
+class Organization(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    case_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
+    complaints_address: Email
+    registrar: Email
+    staff_domains: tuple[str, ...] = ()
+    language: Literal["sv", "en"] = "sv"
+    calendar: str = "SE"
+    timezone: str | None = None
+    extra_closed_days: tuple[str, ...] = ()
+    director: Email
+    director_name: str = ""
+    imap: ImapSettings
+    registrar_imap: ImapSettings | None = None
+    policy: Policy
+    contact: Contact
+    units: tuple[Unit, ...]
+    departments: tuple[Department, ...]
+    lex_sarah: LexSarah
+    classifier: Classifier = Classifier()
+
+    @field_validator("staff_domains")
+    @classmethod
+    def _domains(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for d in v:
+            d = d.strip().lower().lstrip("@")
+            if not re.match(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.[a-z]{2,}$", d):
+                raise ValueError(f"not a mail domain: {d!r}")
+            out.append(d)
+        return tuple(out)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        return None if v is None else _timezone(v)
+
+    def unit(self, unit_id: str | None) -> Unit | None:
+        return next((u for u in self.units if u.id == unit_id), None)
+
+    def department(self, dept_id: str | None) -> Department | None:
+        return next((d for d in self.departments if d.id == dept_id), None)
+
+    def staff_addresses(self) -> frozenset[str]:
+        """Every address the configuration names as staff."""
+        addrs = {self.registrar, self.director, self.lex_sarah.handler, self.contact.email}
+        for u in self.units:
+            addrs.add(u.manager)
+            for c in (u.provider, u.district):
+                if c is not None:
+                    addrs.add(c.contact)
+        addrs.update(d.head for d in self.departments)
+        return frozenset(addrs)
+
+    def is_staff(self, address: str | None) -> bool:
+        if not address:
+            return False
+        address = address.lower()
+        domain = address.rpartition("@")[2]
+        return address in self.staff_addresses() or domain in self.staff_domains
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    path: Path
+    service: ServiceSettings
+    smtp: SmtpSettings
+    organizations: tuple[Organization, ...]
+    org_files: dict[str, Path] = field(default_factory=dict)
+
+    def org(self, org_id: str) -> Organization:
+        for o in self.organizations:
+            if o.id == org_id:
+                return o
+        raise KeyError(org_id)
+
+    def org_for_ref(self, ref: str) -> Organization | None:
+        prefix = ref.split("-", 1)[0].upper()
+        return next((o for o in self.organizations if o.case_prefix == prefix), None)
+
+    def own_addresses(self) -> frozenset[str]:
+        """Addresses mailflow itself sends from."""
+        return frozenset(o.complaints_address for o in self.organizations)
+
+    def org_timezone(self, org: Organization) -> ZoneInfo:
+        return ZoneInfo(org.timezone or self.service.timezone)
+
+    def templates_dir(self) -> Path:
+        if self.service.templates_dir:
+            return Path(self.service.templates_dir)
+        here = Path("templates")
+        if here.is_dir():
+            return here
+        return Path(__file__).resolve().parent.parent / "templates"
+
+
+class _ServiceFile(_Model):
+    service: ServiceSettings = ServiceSettings()
+    smtp: SmtpSettings
+
+
+def _timezone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {v!r}") from exc
+    return v
+
+
+def _clock_time(v: str) -> time:
+    m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", v)
+    if not m:
+        raise ValueError(f"expected HH:MM, got {v!r}")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def clock_time(v: str) -> time:
+    """'07:30' -> time(7, 30); the value was validated at load."""
+    return _clock_time(v)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
+
+
+def _key(loc: tuple[Any, ...], data: Any) -> str:
+    """('units', 2, 'manager') -> 'units[2] (id "x").manager'."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict):
+                ident = node[item].get("id")
+                if ident:
+                    label += f' (id "{ident}")'
+            parts.append(label)
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any], file: Path) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        reason = first["msg"]
+        if first["type"] == "extra_forbidden":
+            reason = "unknown key (misspelt?)"
+        elif first["type"] == "missing":
+            reason = "required key is missing"
+        if len(errors) > 1:
+            more = "; ".join(f"{_key(e['loc'], data)}: {e['msg']}" for e in errors[1:4])
+            reason += f" (also: {more}{'; …' if len(errors) > 4 else ''})"
+        raise ConfigError(str(file), _key(first["loc"], data), reason) from None
+
+
+def _check_org(org: Organization, file: Path) -> None:
+    def fail(key: str, reason: str) -> None:
+        raise ConfigError(str(file), key, reason)
+
+    dept_ids = [d.id for d in org.departments]
+    if len(set(dept_ids)) != len(dept_ids):
+        fail("departments", "department ids must be unique")
+    unit_ids = [u.id for u in org.units]
+    if len(set(unit_ids)) != len(unit_ids):
+        fail("units", "unit ids must be unique")
+    if not org.units:
+        fail("units", "at least one unit is needed")
+    for i, u in enumerate(org.units):
+        if u.department not in dept_ids:
+            fail(f'units[{i}] (id "{u.id}").department', f"no department with id {u.department!r}")
+        if u.provider and u.district:
+            fail(f'units[{i}] (id "{u.id}")', "a unit has a provider or a district, not both")
+    p = org.policy
+    if p.remind_before_working_days >= p.feedback_working_days:
+        fail("policy.remind_before_working_days", "must be smaller than feedback_working_days")
+    try:
+        import holidays
+
+        holidays.country_holidays(org.calendar)
+    except NotImplementedError:
+        fail("calendar", f"no holiday calendar for country {org.calendar!r}")
+    for i, day in enumerate(org.extra_closed_days):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{2}-\d{2}", day):
+            fail(f"extra_closed_days[{i}]", f"expected YYYY-MM-DD or MM-DD, got {day!r}")
+
+
+def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read and validate the service file and every organization file."""
+    env = dict(os.environ) if env is None else env
+    path = Path(path or env.get("MAILFLOW_CONFIG") or DEFAULT_CONFIG)
+    raw = _read_toml(path)
+    svc: _ServiceFile = _validate(_ServiceFile, raw, path)
+    service = svc.service
+    if env.get("MAILFLOW_DATABASE_URL"):
+        service = service.model_copy(update={"database_url": env["MAILFLOW_DATABASE_URL"]})
+
+    org_dir = Path(service.organizations_dir)
+    if not org_dir.is_absolute():
+        org_dir = path.parent / org_dir
+    files = sorted(org_dir.glob("*.toml"))
+    if not files:
+        raise ConfigError(str(path), "service.organizations_dir", f"no *.toml files in {org_dir}")
+    orgs: list[Organization] = []
+    org_files: dict[str, Path] = {}
+    for f in files:
+        org: Organization = _validate(Organization, _read_toml(f), f)
+        _check_org(org, f)
+        for other in orgs:
+            for key in ("id", "case_prefix", "complaints_address"):
+                if getattr(other, key) == getattr(org, key):
+                    raise ConfigError(
+                        str(f), key, f"{getattr(org, key)!r} is also used by {org_files[other.id]}"
+                    )
+        orgs.append(org)
+        org_files[org.id] = f
+    return Config(path=path, service=service, smtp=svc.smtp, organizations=tuple(orgs), org_files=org_files)
+
+
+def secret(name: str | None, env: dict[str, str] | None = None, *, what: str) -> str:
+    """The value of the environment variable a config key names."""
+    env = dict(os.environ) if env is None else env
+    if not name:
+        return ""
+    value = env.get(name)
+    if value is None:
+        raise ConfigError("environment", name, f"not set (the password of {what})")
+    return value

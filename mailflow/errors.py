@@ -1,0 +1,69 @@
+"""The exception tree of mailflow.
+
+* MailflowError
+  + ConfigError          a config file is wrong: names file, key and reason
+  + MailError            a message cannot be read (parse) or built
+  + StoreError           the database refused or is out of date
+    x DuplicateMessage   the message is already registered (safe to skip)
+    x SchemaOutOfDate    migrations have not been applied
+  + MailboxError         an IMAP server cannot be reached or refused a command
+  + DeliveryError        the SMTP server did not take a mail
+    x TransientDelivery  try again later (4xx, connection trouble)
+    x PermanentDelivery  give up (5xx)
+  + UnknownCase          no case with that reference
+
+Adapters translate library errors into these (``raise MailboxError(...) from
+exc``); only ``cli.py`` turns them into exit codes.
+"""
+
+from __future__ import annotations
+
+
+class MailflowError(Exception):
+    """Base of every error mailflow raises on purpose."""
+
+
+class ConfigError(MailflowError):
+    """A configuration file is invalid."""
+
+    def __init__(self, file: str, key: str, reason: str) -> None:
+        self.file = file
+        self.key = key
+        self.reason = reason
+        super().__init__(f"{file}: {key}: {reason}" if key else f"{file}: {reason}")
+
+
+class MailError(MailflowError):
+    """A message cannot be parsed or built."""
+
+
+class StoreError(MailflowError):
+    """The database refused an operation."""
+
+
+class DuplicateMessage(StoreError):
+    """The message was registered before (by this or another worker)."""
+
+
+class SchemaOutOfDate(StoreError):
+    """The database schema is not at the newest migration."""
+
+
+class MailboxError(MailflowError):
+    """An IMAP mailbox cannot be reached or refused a command."""
+
+
+class DeliveryError(MailflowError):
+    """The SMTP server did not accept a mail."""
+
+
+class TransientDelivery(DeliveryError):
+    """Delivery failed for now; the outbox tries again later."""
+
+
+class PermanentDelivery(DeliveryError):
+    """Delivery failed for good; the outbox stops trying."""
+
+
+class UnknownCase(MailflowError):
+    """No case has the given reference."""

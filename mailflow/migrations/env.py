@@ -1,0 +1,27 @@
+"""Alembic environment: the engine comes from mailflow (see mailflow/migrate.py)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from mailflow.adapters import tables  # noqa: F401  (registers the tables on the metadata)
+from sqlmodel import SQLModel
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,86 @@
+"""classify: kind (complaint, opinion, praise), flags and language, with the cues that fired.
+
+Nacka's rule governs the kind: any dissatisfaction that needs a response is a
+complaint, also when it is phrased as a question or wrapped in praise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mailflow import lexicon
+from mailflow.config import Organization
+from mailflow.model import Classification, Kind, Mail, Parsed
+from mailflow.pipeline import Context
+
+_NOREPLY = ("noreply", "no-reply", "donotreply", "do-not-reply", "ingen-svar", "inget-svar")
+_ANON_DOMAINS = ("anonymousemail.me", "guerrillamail.com", "sharklasers.com", "mailinator.com",
+                 "10minutemail.com", "anonaddy.me", "temp-mail.org", "yopmail.com")
+
+
+def has_reply_address(p: Parsed) -> tuple[bool, str]:
+    """Whether the writer can be answered, and the cue if not."""
+    if p.from_ is None:
+        return False, "anonymous:no From address"
+    local, _, domain = p.from_.email.partition("@")
+    if any(n in local for n in _NOREPLY):
+        return False, f"anonymous:no-reply address ({local})"
+    if domain in _ANON_DOMAINS:
+        return False, "anonymous:anonymizing service"
+    return True, ""
+
+
+def classify_text(text: str, subject: str, org: Organization) -> Classification:
+    """The kind, flags and language of a writer's words (pure; flags from text only)."""
+    body = f"{subject}\n{text}"
+    c = org.classifier
+    complaint = lexicon.matches(body, lexicon.COMPLAINT + c.complaint)
+    opinion = lexicon.matches(body, lexicon.OPINION + c.opinion)
+    praise = lexicon.matches(body, lexicon.PRAISE + c.praise)
+    cues: list[str] = []
+    if complaint:
+        kind = Kind.COMPLAINT
+        cues += [f"complaint:{w}" for w in complaint[:6]]
+        if praise:
+            cues.append("praise carrying a complaint counts as a complaint")
+    elif praise and len(praise) >= len(opinion):
+        kind = Kind.PRAISE
+        cues += [f"praise:{w}" for w in praise[:6]]
+    elif opinion:
+        kind = Kind.OPINION
+        cues += [f"opinion:{w}" for w in opinion[:6]]
+    else:
+        kind = Kind.COMPLAINT
+        cues.append("complaint:default (no cue; a message to the complaints address needs a response)")
+
+    flags: list[str] = []
+    sarah = lexicon.matches(body, lexicon.LEX_SARAH + org.lex_sarah.keywords)
+    if sarah:
+        flags.append("lex_sarah")
+        cues += [f"lex_sarah:{w}" for w in sarah[:6]]
+    employee = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE + c.about_employee)
+    if employee and kind is Kind.COMPLAINT:
+        flags.append("about_employee")
+        cues += [f"about_employee:{w}" for w in employee[:4]]
+    anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
+    if anon:
+        flags.append("anonymous")
+        cues.append(f"anonymous:{anon[0]}")
+    lang, lang_cue = lexicon.language(body, org.language)
+    cues.append(lang_cue)
+    return Classification(kind=kind, flags=tuple(flags), language=lang, cues=tuple(cues))
+
+
+class Classify:
+    name = "classify"
+
+    def run(self, mail: Mail, ctx: Context) -> Mail:
+        if mail.case is not None:  # a message on an existing case keeps the case's classification
+            return mail
+        p = mail.parsed
+        assert p is not None
+        result = classify_text(p.text, p.subject, ctx.org)
+        reachable, cue = has_reply_address(p)
+        if not reachable and "anonymous" not in result.flags:
+            result = replace(result, flags=result.flags + ("anonymous",), cues=result.cues + (cue,))
+        return replace(mail, classification=result)

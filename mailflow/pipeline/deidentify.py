@@ -1,0 +1,122 @@
+"""deidentify: personal data out of the register's text, into a person record kept apart.
+
+Personnummer and samordningsnummer (validated with python-stdnum's Luhn and
+date checks), phone numbers in Swedish formats, e-mail addresses, street
+addresses with numbers and the writer's own name become placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from stdnum import luhn
+from stdnum.se import personnummer
+
+from mailflow.model import Mail, Person
+from mailflow.pipeline import Context
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# 10 or 12 digits, optional separator before the last four
+PNR = re.compile(r"(?<![\d-])((?:19|20)?\d{6})\s?([-+]?)\s?(\d{4})(?![\d-])")
+PHONE = re.compile(
+    r"(?<![\w+])(?:\+46|0046|\(?0)\s?\(?\d{1,3}\)?(?:[\s\-/]?\d){5,9}(?![\d])"
+)
+STREET = re.compile(
+    r"\b[A-ZÅÄÖ][\wåäöéÅÄÖ]*(?:gatan|vägen|gränd|gränden|torget|stigen|backen|allén|allé|plan|"
+    r"leden|gata|väg|liden|slingan|terrassen|promenaden|kajen|esplanaden|street|road|avenue)"
+    r"\s+\d{1,4}\s?[A-Za-z]?\b(?:,?\s*(?:lgh|lägenhet|tr|trappor)\.?\s*\d{1,4})?"
+    r"(?:,?\s*\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäö]+)?"
+)
+POSTCODE = re.compile(r"\b\d{3}\s\d{2}\s+[A-ZÅÄÖ][a-zåäö]+\b")
+
+
+def _valid_pnr(digits: str, sep: str) -> bool:
+    if personnummer.is_valid(digits[:-4] + (sep or "-") + digits[-4:]):
+        return True
+    # samordningsnummer: the day of birth plus 60
+    core = digits[-10:]
+    day = int(core[4:6])
+    if day <= 60 or not luhn.is_valid(core):
+        return False
+    year = int(digits[:4]) if len(digits) == 12 else 2000 + int(core[:2])
+    try:
+        date(year if len(digits) == 12 else 2000, int(core[2:4]), day - 60)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_pnr(digits: str) -> bool:
+    """A birth date plus four digits: treated as personal data even with a typo in it."""
+    core = digits[-10:]
+    month, day = int(core[2:4]), int(core[4:6])
+    return 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
+
+
+def scrub(text: str, names: tuple[str, ...] = ()) -> str:
+    """The text with personal data replaced by placeholders."""
+    if not text:
+        return text
+
+    def pnr(m: re.Match[str]) -> str:
+        digits = m.group(1) + m.group(3)
+        if _valid_pnr(digits, m.group(2)) or (m.group(2) and _looks_like_pnr(digits)):
+            return "[personnummer]"
+        return m.group(0)
+
+    text = EMAIL.sub("[e-post]", text)
+    text = PNR.sub(pnr, text)
+    text = PHONE.sub(lambda m: "[telefon]" if sum(c.isdigit() for c in m.group(0)) >= 8 else m.group(0), text)
+    text = STREET.sub("[adress]", text)
+    text = POSTCODE.sub("[adress]", text)
+    for name in sorted(set(names), key=len, reverse=True):
+        if len(name) >= 2:
+            text = re.sub(rf"(?<![\wåäöÅÄÖ]){re.escape(name)}(?![\wåäöÅÄÖ])", "[namn]", text, flags=re.I)
+    return text
+
+
+def name_parts(display_name: str) -> tuple[str, ...]:
+    """The full name and its parts, for replacing in the text."""
+    name = re.sub(r"[\"'()<>]", " ", display_name or "").strip()
+    if "@" in name:
+        return ()
+    parts = [p for p in re.split(r"[\s,]+", name) if len(p) >= 2 and p[0].isalpha()]
+    return tuple([name] + parts) if parts else ()
+
+
+def find_phone(text: str) -> str:
+    for m in PHONE.finditer(text):
+        if sum(c.isdigit() for c in m.group(0)) >= 8:
+            return m.group(0).strip()
+    return ""
+
+
+def find_address(text: str) -> str:
+    m = STREET.search(text)
+    return m.group(0).strip() if m else ""
+
+
+class Deidentify:
+    name = "deidentify"
+
+    def run(self, mail: Mail, ctx: Context) -> Mail:
+        p = mail.parsed
+        assert p is not None
+        display = p.from_.name if p.from_ else ""
+        names = name_parts(display)
+        person = None
+        if p.from_ is not None:
+            person = Person(
+                name=display,
+                email=p.from_.email,
+                phone=find_phone(p.text),
+                address=find_address(p.text),
+            )
+        return replace(
+            mail,
+            person=person,
+            clean_subject=scrub(p.subject, names),
+            clean_text=scrub(p.text, names),
+        )

@@ -1,0 +1,81 @@
+"""An SMTP listener (aiosmtpd) that records what it is given and delivers local mail to Dovecot.
+
+A recipient that `route` maps to a mailbox user gets the message APPENDed to
+that user's INBOX (with Return-Path and Delivered-To added, as an MTA would),
+so a CC to the registrar really lands in the registrar's mailbox. `fail_next`
+makes the next deliveries fail with a temporary error, for retry tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from mailflow.testing.dovecot import Dovecot, free_port
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+
+
+@dataclass
+class Handler:
+    dovecot: Dovecot | None
+    route: Callable[[str], str | None]
+    received: list[Received] = field(default_factory=list)
+    fail_next: int = 0
+    refuse: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return "451 4.3.0 temporary failure, try again later"
+        data = bytes(envelope.original_content or envelope.content)
+        item = Received(envelope.mail_from, tuple(a.lower() for a in envelope.rcpt_tos), data)
+        with self.lock:
+            self.received.append(item)
+        if self.dovecot is not None:
+            for rcpt in item.rcpt_tos:
+                user = self.route(rcpt)
+                if user is None:
+                    continue
+                header = f"Return-Path: <{item.mail_from}>\r\nDelivered-To: {rcpt}\r\n".encode()
+                await asyncio.to_thread(self.dovecot.append, user, header + data)
+        return "250 2.0.0 delivered"
+
+
+class SmtpSink:
+    """Start and stop the listener on a loopback port."""
+
+    def __init__(self, dovecot: Dovecot | None, route: Callable[[str], str | None] | None = None,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.handler = Handler(dovecot, route or (lambda addr: addr))
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
