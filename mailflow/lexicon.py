@@ -17,24 +17,25 @@ COMPLAINT = (
     # Swedish: dissatisfaction, also when wrapped as a question
     "klagomål", "klaga", "klagar", "missnöj", "besvik", "upprörd", "arg ", "irriterad",
     "oacceptabel", "inte acceptabel", "inte okej", "inte ok", "skandal", "bedrövlig", "dålig",
-    "sämre", "sämst", "uselt", "usel", "brist", "fel ", "felaktig", "slarv", "problem",
-    "försen", "försenad", "för sent", "väntat", "väntar fortfarande", "har inte fått",
+    "sämre", "sämst", "uselt", "usel", "brist", "fel ", "felaktig", "slarv", "problem ", "problemet", "problemen",
+    "försen", "försenad", "för sent", "har väntat", "väntat länge", "väntar fortfarande", "har inte fått",
     "fick inget svar", "inget svar", "ingen svarar", "ingen har hört av sig", "har ingen hört",
     "uteblev", "utebliven", "kom aldrig", "kom inte", "glömde", "glömt", "struntar",
-    "otrevlig", "oförskämd", "nonchalant", "respektlös", "kränk", "bemötande", "ignorer",
-    "smutsig", "skitig", "ostädad", "trasig", "farlig", "otrygg", "rädd", "orolig", "oro ",
+    "otrevlig", "oförskämd", "nonchalant", "respektlös", "kränk", "dåligt bemötande", "ignorer",
+    "smutsig", "skitig", "ostädad", "trasig", "farlig", "otrygg", "rädd ", "rädda för", "orolig", "oro ",
     "stängd", "stängt", "inställd", "ställdes in", "nedskräp", "klotter", "stinker", "luktar",
     "varför har", "varför får", "varför kan", "varför är", "varför ska", "hur kan det",
     "hur kommer det sig", "är det rimligt", "är det meningen", "rimligt att", "kräver",
     "vill ha ersättning", "vill ha en förklaring", "begär", "anmäla", "anmälan",
     "tyvärr", "inte fungerar", "fungerar inte", "funkar inte", "saknas", "saknade", "saknar",
     "orimlig", "obegriplig", "kaos", "stökig", "buller", "oväsen", "stök",
+    "varför kom", "kom ingen", "ingen kom", "inte nöjd", "inte alls nöjd", "inte särskilt nöjd",
     # English
     "complain", "disappoint", "unacceptable", "not acceptable", "angry", "upset", "poor ",
-    "terrible", "awful", "rude", "late", "delay", "never came", "did not come", "didn't come",
+    "terrible", "awful", "rude", "late ", "delay", "never came", "did not come", "didn't come",
     "no one came", "nobody came", "no answer", "no reply", "still waiting", "waiting for",
     "why has", "why does", "why is", "why was", "how can it be", "broken", "dirty", "unsafe",
-    "neglect", "ignored", "problem", "missing", "failed", "failure", "wrong",
+    "neglect", "ignored", "problems", "missing", "failed", "failure", "wrong",
 )
 
 OPINION = (
@@ -49,7 +50,8 @@ OPINION = (
 PRAISE = (
     "beröm", "berömm", "tack så mycket", "stort tack", "tusen tack", "vill tacka", "vill bara tacka",
     "jättebra", "fantastisk", "underbar", "toppen", "nöjd", "glad över", "så glad", "imponerad",
-    "fint bemötande", "gott bemötande", "vänlig", "varm", "omtänksam", "professionell",
+    "fint bemötande", "gott bemötande", "vänligt bemötande", "vänlig personal", "så vänlig",
+    "varm och", "omtänksam", "professionell",
     "hjälpsam", "uppskatt", "ett stort plus", "guldvärd", "eloge", "kudos",
     "thank you", "thanks so much", "many thanks", "grateful", "wonderful", "excellent",
     "fantastic", "great job", "kind ", "helpful", "appreciate", "praise", "happy with",

@@ -26,7 +26,7 @@ PHONE = re.compile(
 STREET = re.compile(
     r"\b[A-ZÅÄÖ][\wåäöéÅÄÖ]*(?:gatan|vägen|gränd|gränden|torget|stigen|backen|allén|allé|plan|"
     r"leden|gata|väg|liden|slingan|terrassen|promenaden|kajen|esplanaden|street|road|avenue)"
-    r"\s+\d{1,4}\s?[A-Za-z]?\b(?:,?\s*(?:lgh|lägenhet|tr|trappor)\.?\s*\d{1,4})?"
+    r"\s+\d{1,4}(?:[A-Za-z]|\s[A-Z])?\b(?:,?\s*(?:lgh|lägenhet|tr|trappor)\.?\s*\d{1,4})?"
     r"(?:,?\s*\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäö]+)?"
 )
 POSTCODE = re.compile(r"\b\d{3}\s\d{2}\s+[A-ZÅÄÖ][a-zåäö]+\b")
@@ -73,7 +73,8 @@ def scrub(text: str, names: tuple[str, ...] = ()) -> str:
     text = POSTCODE.sub("[adress]", text)
     for name in sorted(set(names), key=len, reverse=True):
         if len(name) >= 2:
-            text = re.sub(rf"(?<![\wåäöÅÄÖ]){re.escape(name)}(?![\wåäöÅÄÖ])", "[namn]", text, flags=re.I)
+            # the name, also in the genitive ("Öbergs")
+            text = re.sub(rf"(?<![\wåäöÅÄÖ]){re.escape(name)}s?(?![\wåäöÅÄÖ])", "[namn]", text, flags=re.I)
     return text
 
 

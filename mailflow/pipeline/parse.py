@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.errors
 import email.header
 import email.utils
@@ -66,10 +67,39 @@ def _header(msg: Message, name: str) -> str:
     if value is None:
         return ""
     try:
-        text = str(email.header.make_header(email.header.decode_header(str(value))))
+        # raw 8-bit header bytes (web forms, SMTPUTF8) arrive as unknown-8bit
+        pairs = [
+            (_bytes_text(b), None) if cs == "unknown-8bit" and isinstance(b, bytes) else (b, cs)
+            for b, cs in email.header.decode_header(value)
+        ]
+        text = safe_text(str(email.header.make_header(pairs)))
     except (UnicodeError, LookupError, email.errors.HeaderParseError, TypeError, ValueError):
         text = str(value)
     return " ".join(text.split())[:MAX_HEADER]
+
+
+def _bytes_text(b: bytes) -> str:
+    """UTF-8 if it is, else Windows-1252 (what Outlook sends unlabelled)."""
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        return b.decode("cp1252", errors="replace")
+
+
+def safe_text(s: str) -> str:
+    """Any stray surrogates (undecodable bytes) turned back into readable text."""
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return _bytes_text(s.encode("utf-8", "surrogateescape"))
+
+
+def _decoded_size(payload: str) -> int:
+    try:
+        return len(base64.b64decode(payload))
+    except (ValueError, TypeError):
+        return len(payload) * 3 // 4
 
 
 def _dsn_message_ids(msg: Message) -> tuple[str, ...]:
@@ -119,15 +149,15 @@ def _build(raw: bytes, mp: Any, msg: Message) -> Parsed:
     plain = [p for p in mp.text_plain if p and p.strip()]
     html = [h for h in mp.text_html if h and h.strip()]
     if plain:
-        text, html_only = tidy("\n\n".join(plain)), False
+        text, html_only = tidy(safe_text("\n\n".join(plain))), False
     elif html:
-        text, html_only = html_to_text("\n".join(html)), True
+        text, html_only = html_to_text(safe_text("\n".join(html))), True
     else:
         text, html_only = "", False
     attachments = []
     for a in mp.attachments:
         payload = a.get("payload") or ""
-        size = len(payload) * 3 // 4 if a.get("binary") else len(payload.encode("utf-8", "replace"))
+        size = _decoded_size(payload) if a.get("binary") else len(payload.encode("utf-8", "replace"))
         attachments.append(
             Attachment(
                 filename=str(a.get("filename") or "namnlös bilaga")[:200],

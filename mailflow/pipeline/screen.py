@@ -29,6 +29,8 @@ def classify_automatic(p: Parsed, own: frozenset[str]) -> tuple[Outcome, str] | 
     ctype = h.get("content-type", "").lower()
     if p.content_type == "multipart/report" and "delivery-status" in ctype:
         return Outcome.BOUNCE, "multipart/report delivery-status"
+    if p.content_type == "multipart/report" and "disposition-notification" in ctype:
+        return Outcome.AUTO_REPLY, "read receipt (disposition-notification)"
     if _DAEMON.match(sender) or "x-failed-recipients" in h:
         return Outcome.BOUNCE, "MAILER-DAEMON"
     auto = h.get("auto-submitted", "").strip().lower()

@@ -147,6 +147,14 @@ protocol imap {{
 
     # -- helpers for the demo and the tests ------------------------------------------
 
+    def kick(self, user: str) -> None:
+        """Drop every IMAP connection of a user, as a server restart would."""
+        doveadm = str(Path(dovecot_binary()).with_name("doveadm"))
+        if not Path(doveadm).exists():
+            doveadm = shutil.which("doveadm") or "doveadm"
+        subprocess.run([doveadm, "-c", str(self.conf), "kick", user], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
     def connect(self, user: str) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(self.host, self.port, timeout=30)
         conn.login(user, self.password)

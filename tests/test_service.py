@@ -1,0 +1,76 @@
+"""`mailflow run` as a service: IDLE pickup, reconnect after a dropped connection, clean SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests import mails
+from tests.conftest import ROOT, World
+
+pytestmark = pytest.mark.integration
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def case_count(world: World) -> int:
+    return len(world.cases())
+
+
+def test_run_watches_reconnects_and_stops_cleanly_on_sigterm(make_world) -> None:  # type: ignore[no-untyped-def]
+    world: World = make_world({})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailflow", "--config", str(world.config_path), "run"],
+        cwd=ROOT, env=world.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        world.deliver(mails.NORRMALM, mails.build())
+        assert wait_for(lambda: case_count(world) == 1), "first message not registered"
+        assert wait_for(lambda: len(world.mailbox("asa.oberg@example.com")) == 1), "no acknowledgment sent"
+
+        # IDLE: a message arriving while the service waits is picked up promptly
+        t0 = time.monotonic()
+        world.deliver(mails.NACKA, mails.html_only_complaint(mails.mid()))
+        assert wait_for(lambda: case_count(world) == 2, timeout=15), "IDLE did not notice new mail"
+        picked_up = time.monotonic() - t0
+
+        # the server drops every connection; the watcher reconnects and carries on
+        world.dovecot.kick(world.user(mails.NORRMALM))
+        time.sleep(1.0)
+        world.deliver(mails.NORRMALM, mails.latin1_complaint(mails.mid()))
+        if not wait_for(lambda: case_count(world) == 3, timeout=40):
+            proc.kill()
+            pytest.fail("no reconnect after the kick:\n" + (proc.stderr.read() if proc.stderr else "")[-3000:])
+
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read() if proc.stderr else ""
+    assert rc == 0, err[-2000:]
+    assert "event=stopped" in err
+    assert "Traceback" not in err
+    assert picked_up < 10
+    assert len(world.mailbox("goran.lovgren@example.net")) == 1
+    assert "event=watch_error mailbox=norrmalm:complaints" in err  # it noticed the drop
+    year = datetime.now(ZoneInfo("Europe/Stockholm")).year
+    refs = sorted(c["ref"] for c in world.cases())
+    assert refs == [f"NK-{year}-0001", f"NM-{year}-0001", f"NM-{year}-0002"]
