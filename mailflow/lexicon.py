@@ -131,9 +131,14 @@ def _compile(entries: tuple[str, ...]) -> tuple[_Entry, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=64)
+def _normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def matches(text: str, entries: Iterable[str]) -> list[str]:
     """The entries found in the text (lower-cased, whitespace folded)."""
-    norm = " ".join(text.lower().split())
+    norm = _normalise(text)
     return [e.label for e in _compile(tuple(entries)) if e.pattern.search(norm)]
 
 

@@ -1,15 +1,26 @@
-"""Building outgoing MIME messages (pure): headers that thread, parts that read well."""
+"""Building outgoing MIME messages (pure): headers that thread, parts that read well.
+
+Built with the email package's classic MIME classes (compat32): several times
+faster than the header-registry policy for the same bytes on the wire.
+"""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from email.headerregistry import Address as HeaderAddress
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email import charset as _charset
+from email import policy as _policy
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
+
+_UTF8_QP = _charset.Charset("utf-8")
+_UTF8_QP.header_encoding = _charset.QP
+_UTF8_QP.body_encoding = _charset.QP
+_WIRE = _policy.compat32.clone(linesep="\r\n", max_line_length=78)
 
 
 def make_message_id(seed: str, domain: str) -> str:
@@ -22,9 +33,19 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2] or "mailflow.invalid"
 
 
-def _addr(name: str, address: str) -> str:
-    local, _, domain = address.partition("@")
-    return str(HeaderAddress(display_name=name, username=local, domain=domain))
+def _header(value: str) -> str | Header:
+    """Plain ASCII as is; else the leading ASCII words (the case tag) plain, the rest encoded."""
+    if value.isascii():
+        return value
+    words = value.split(" ")
+    n = 0
+    while n < len(words) and words[n].isascii():
+        n += 1
+    header = Header(header_name="Subject")
+    if n:
+        header.append(" ".join(words[:n]), "us-ascii")
+    header.append(" ".join(words[n:]), _UTF8_QP)
+    return header
 
 
 def build(
@@ -45,39 +66,56 @@ def build(
     attachment_name: str = "ursprungligt-meddelande.eml",
 ) -> bytes:
     """The complete message as bytes (CRLF line ends), ready for SMTP."""
-    msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Message-ID"] = f"<{message_id}>"
-    msg["Date"] = format_datetime(at)
-    msg["From"] = _addr(*sender)
-    msg["To"] = ", ".join(to)
+    body: Message = MIMEText(text, "plain", _UTF8_QP)
+    if html:
+        alternative = MIMEMultipart("alternative")
+        alternative.attach(body)
+        alternative.attach(MIMEText(html, "html", _UTF8_QP))
+        body = alternative
+    token = None
+    if attach_original is not None:
+        outer: Message = MIMEMultipart("mixed")
+        outer.attach(body)
+        token = _placeholder(outer, attach_original, attachment_name)
+    else:
+        outer = body
+    outer["Message-ID"] = f"<{message_id}>"
+    outer["Date"] = format_datetime(at)
+    outer["From"] = formataddr(sender, charset="utf-8")
+    outer["To"] = ", ".join(to)
     if cc:
-        msg["Cc"] = ", ".join(cc)
+        outer["Cc"] = ", ".join(cc)
     if reply_to:
-        msg["Reply-To"] = ", ".join(reply_to)
-    msg["Subject"] = subject
+        outer["Reply-To"] = ", ".join(reply_to)
+    outer["Subject"] = _header(subject)  # type: ignore[assignment]
     if in_reply_to:
-        msg["In-Reply-To"] = f"<{in_reply_to}>"
+        outer["In-Reply-To"] = f"<{in_reply_to}>"
     refs = [r for r in references if r]
     if refs:
-        msg["References"] = " ".join(f"<{r}>" for r in dict.fromkeys(refs))
+        outer["References"] = " ".join(f"<{r}>" for r in dict.fromkeys(refs))
     for name, value in (headers or {}).items():
-        msg[name] = value
-    msg.set_content(text, cte="quoted-printable")
-    if html:
-        msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    if attach_original is not None:
-        _attach(msg, attach_original, attachment_name)
-    return msg.as_bytes()
+        outer[name] = value
+    data = outer.as_bytes(policy=_WIRE)
+    if token is None or attach_original is None:
+        return data
+    original = attach_original.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if not original.endswith(b"\r\n"):
+        original += b"\r\n"
+    return data.replace(token, original, 1)
 
 
-def _attach(msg: EmailMessage, raw: bytes, name: str) -> None:
-    """The original as message/rfc822; as a plain file if it will not serialise as one."""
-    try:
-        original = email.message_from_bytes(raw, policy=email.policy.default)
-        trial = EmailMessage(policy=email.policy.SMTP)
-        trial.add_attachment(original, filename=name)
-        trial.as_bytes()
-    except Exception:  # a malformed original: any failure means "attach the bytes as they are"
-        msg.add_attachment(raw, maintype="application", subtype="octet-stream", filename=name)
-        return
-    msg.add_attachment(original, filename=name)
+def _placeholder(msg: Message, raw: bytes, name: str) -> bytes:
+    """Add a message/rfc822 part holding a placeholder; returns the placeholder.
+
+    The caller swaps the placeholder for the original bytes after serialising, so
+    the original is neither re-parsed nor re-folded: the manager sees exactly what
+    the citizen sent, whatever its shape.
+    """
+    token = f"MAILFLOW-ORIGINAL-{hashlib.sha256(raw).hexdigest()}"
+    part = Message()
+    part["Content-Type"] = "message/rfc822"
+    part["Content-Disposition"] = f'attachment; filename="{name}"'
+    part["Content-Transfer-Encoding"] = "7bit" if raw.isascii() else "8bit"
+    part.set_payload(token)  # a str payload is written verbatim by the generator
+    msg.attach(part)
+    return token.encode("ascii")

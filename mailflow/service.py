@@ -30,6 +30,9 @@ from mailflow.model import Mail, MailboxRole, Outcome, Source
 
 log = logging.getLogger(__name__)
 
+# recorded messages are moved out of the folder in batches of this many
+FILE_BATCH = 20
+
 
 @dataclass
 class PassReport:
@@ -84,28 +87,29 @@ class Service:
     # -- one message -----------------------------------------------------------
 
     def process(self, w: Watched, box: ImapMailbox, fetched: Fetched) -> tuple[Outcome, str | None]:
-        """Run one message through the pipeline and file it; safe to repeat."""
+        """Run one message through the pipeline and record it; the caller files it. Safe to repeat."""
         source = Source(w.org.id, w.role, w.settings.folder, box.uidvalidity, fetched.uid, fetched.internaldate)
-        now = self.clock.now()
-        with self.store.transaction() as reg:
-            seen = reg.uid_seen(source)
-        ref = None
-        if seen is not None:  # recorded before, not yet moved (a crash or a failed MOVE)
-            outcome = Outcome(seen.outcome)
-        else:
-            outcome, ref = self._register(w, source, fetched.raw)
-        folder = w.settings.quarantine_folder if outcome is Outcome.QUARANTINED else w.settings.processed_folder
-        box.move(fetched.uid, folder)
-        with self.store.transaction() as reg:
-            reg.mark_filed(source)
-        log.info("event=filed mailbox=%s uid=%s outcome=%s case=%s", w.key, fetched.uid, outcome, ref or "-")
+        outcome, ref = self._register(w, source, fetched.raw)
+        log.info("event=registered mailbox=%s uid=%s outcome=%s case=%s", w.key, fetched.uid, outcome, ref or "-")
         return outcome, ref
+
+    @staticmethod
+    def file(w: Watched, box: ImapMailbox, done: list[tuple[int, Outcome]]) -> None:
+        """Move recorded messages out of the watched folder; only ever after their commit."""
+        for folder, wanted in ((w.settings.processed_folder, False), (w.settings.quarantine_folder, True)):
+            uids = [uid for uid, outcome in done if (outcome is Outcome.QUARANTINED) is wanted]
+            if uids:
+                box.move(uids, folder)
+                log.info("event=filed mailbox=%s count=%d folder=%s", w.key, len(uids), folder)
 
     def _register(self, w: Watched, source: Source, raw: bytes) -> tuple[Outcome, str | None]:
         now = self.clock.now()
         mail = Mail(source=source, raw=raw)
         try:
             with self.store.transaction() as reg:
+                seen = reg.uid_seen(source)
+                if seen is not None:  # recorded before, not yet moved (a crash or a failed MOVE)
+                    return Outcome(seen.outcome), None
                 ctx = pipeline.Context(self.config, w.org, self.clock, reg, self.templates, self.calendars[w.org.id])
                 mail = pipeline.run(mail, ctx, self.steps)
                 outcome = mail.outcome or (Outcome.REGISTERED if mail.new_case else Outcome.THREADED)
@@ -142,14 +146,22 @@ class Service:
     def drain_mailbox(self, w: Watched, box: ImapMailbox, stop: threading.Event | None = None) -> PassReport:
         """Process every message in the watched folder."""
         report = PassReport()
-        uids = box.uids()
-        for fetched in box.fetch(uids):
-            if stop is not None and stop.is_set():
-                break
-            outcome, ref = self.process(w, box, fetched)
-            report.outcomes[outcome.value] += 1
-            if ref and outcome is Outcome.REGISTERED:
-                report.refs.append(ref)
+        done: list[tuple[int, Outcome]] = []
+        try:
+            for fetched in box.fetch(box.uids()):
+                if stop is not None and stop.is_set():
+                    break
+                outcome, ref = self.process(w, box, fetched)
+                done.append((fetched.uid, outcome))
+                report.outcomes[outcome.value] += 1
+                if ref and outcome is Outcome.REGISTERED:
+                    report.refs.append(ref)
+                if len(done) >= FILE_BATCH:
+                    self.file(w, box, done)
+                    done = []
+        finally:
+            if done:
+                self.file(w, box, done)
         return report
 
     def pass_mailbox(self, w: Watched) -> PassReport:
@@ -185,7 +197,7 @@ class Service:
             box = ImapMailbox(w.settings, self.env)
             try:
                 box.connect()
-                log.info("event=watching mailbox=%s idle=%s", w.key, box.supports_idle)
+                log.info("event=watching mailbox=%s idle=%s", w.key, box.supports_idle and w.settings.idle)
                 delay = 1.0
                 while not stop.is_set():
                     report = self.drain_mailbox(w, box, stop)

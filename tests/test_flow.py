@@ -252,7 +252,7 @@ async def test_crash_between_commit_and_move_sends_nothing_twice(world: World, m
     world.deliver(mails.NORRMALM, mails.build(), ARRIVAL)
     real_move = ImapMailbox.move
 
-    def broken_move(self: ImapMailbox, uid: int, folder: str) -> None:
+    def broken_move(self: ImapMailbox, uids: list[int], folder: str) -> None:
         raise MailboxError("connection lost during MOVE")
 
     monkeypatch.setattr(ImapMailbox, "move", broken_move)

@@ -34,7 +34,8 @@ def case_count(world: World) -> int:
 
 
 def test_run_watches_reconnects_and_stops_cleanly_on_sigterm(make_world) -> None:  # type: ignore[no-untyped-def]
-    world: World = make_world({})
+    # Norrmalm's complaints mailbox is watched with IDLE, Nacka's by polling (every second here)
+    world: World = make_world({"nacka": {"imap": {"idle": False}}})
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailflow", "--config", str(world.config_path), "run"],
         cwd=ROOT, env=world.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -46,15 +47,19 @@ def test_run_watches_reconnects_and_stops_cleanly_on_sigterm(make_world) -> None
 
         # IDLE: a message arriving while the service waits is picked up promptly
         t0 = time.monotonic()
-        world.deliver(mails.NACKA, mails.html_only_complaint(mails.mid()))
+        world.deliver(mails.NORRMALM, mails.build(frm="Karl Ek <karl.ek@example.com>"))
         assert wait_for(lambda: case_count(world) == 2, timeout=15), "IDLE did not notice new mail"
         picked_up = time.monotonic() - t0
+
+        # polling: the same for a mailbox watched without IDLE
+        world.deliver(mails.NACKA, mails.html_only_complaint(mails.mid()))
+        assert wait_for(lambda: case_count(world) == 3, timeout=15), "polling did not notice new mail"
 
         # the server drops every connection; the watcher reconnects and carries on
         world.dovecot.kick(world.user(mails.NORRMALM))
         time.sleep(1.0)
         world.deliver(mails.NORRMALM, mails.latin1_complaint(mails.mid()))
-        if not wait_for(lambda: case_count(world) == 3, timeout=40):
+        if not wait_for(lambda: case_count(world) == 4, timeout=40):
             proc.kill()
             pytest.fail("no reconnect after the kick:\n" + (proc.stderr.read() if proc.stderr else "")[-3000:])
 
@@ -73,4 +78,7 @@ def test_run_watches_reconnects_and_stops_cleanly_on_sigterm(make_world) -> None
     assert "event=watch_error mailbox=norrmalm:complaints" in err  # it noticed the drop
     year = datetime.now(ZoneInfo("Europe/Stockholm")).year
     refs = sorted(c["ref"] for c in world.cases())
-    assert refs == [f"NK-{year}-0001", f"NM-{year}-0001", f"NM-{year}-0002"]
+    assert refs == [f"NK-{year}-0001", f"NM-{year}-0001", f"NM-{year}-0002", f"NM-{year}-0003"]
+    assert "event=watching mailbox=nacka:complaints idle=False" in err  # offered, but switched off
+    assert "event=watching mailbox=norrmalm:complaints idle=True" in err
+    assert len(world.mailbox("karl.ek@example.com")) == 1

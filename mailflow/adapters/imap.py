@@ -102,9 +102,9 @@ class ImapMailbox:
                     continue
                 yield Fetched(uid=int(m_uid.group(1)), raw=bytes(raw), internaldate=_internaldate(m_date))
 
-    def move(self, uid: int, folder: str) -> None:
+    def move(self, uids: list[int], folder: str) -> None:
         try:
-            self._box.move(str(uid), folder)
+            self._box.move([str(u) for u in uids], folder)
         except (UnexpectedCommandStatusError, *NETWORK_ERRORS) as exc:
             raise MailboxError(f"MOVE failed: {type(exc).__name__}") from exc
 

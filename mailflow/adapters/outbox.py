@@ -133,44 +133,71 @@ class OutboxQueue:
 
 
 class SmtpSender:
-    """Sends one message over SMTP; translates failures into the error tree."""
+    """Sends over one SMTP connection, reopened when it breaks; failures become the error tree."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.ssl,
+                                 start_tls=s.starttls if not s.ssl else False, timeout=s.timeout_seconds)
+        await client.connect()
+        if s.username:
+            await client.login(s.username, secret(s.password_env, what="the SMTP server"))
+        return client
 
     async def send(self, sender: str, recipients: tuple[str, ...], payload: bytes) -> None:
-        s = self.settings
-        password = secret(s.password_env, what="the SMTP server") if s.password_env else None
         try:
-            await aiosmtplib.send(
-                payload,
-                sender=sender,
-                recipients=list(recipients),
-                hostname=s.host,
-                port=s.port,
-                username=s.username or None,
-                password=password,
-                use_tls=s.ssl,
-                start_tls=s.starttls if not s.ssl else False,
-                timeout=s.timeout_seconds,
-            )
+            if self.client is None or not self.client.is_connected:
+                self.client = await self._connect()
+            refused, _ = await self.client.sendmail(sender, list(recipients), payload)
+            if refused:
+                log.warning("event=recipients_refused count=%d", len(refused))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [e.code for e in exc.recipients]
+            await self._reset()
             if all(500 <= c < 600 for c in codes):
                 raise PermanentDelivery(f"recipients refused ({', '.join(map(str, codes))})") from exc
             raise TransientDelivery(f"recipients refused ({', '.join(map(str, codes))})") from exc
         except aiosmtplib.SMTPResponseException as exc:
+            await self._reset()
             if 500 <= exc.code < 600:
                 raise PermanentDelivery(f"SMTP {exc.code}: {exc.message[:200]}") from exc
             raise TransientDelivery(f"SMTP {exc.code}: {exc.message[:200]}") from exc
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
+            await self._drop()
             raise TransientDelivery(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
+    async def _reset(self) -> None:
+        """After a refused transaction: RSET, or a new connection next time."""
+        if self.client is not None and self.client.is_connected:
+            try:
+                await self.client.rset()
+                return
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                pass
+        await self._drop()
 
-async def drain(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, *, limit: int = 200) -> tuple[int, int]:
-    """Send what is due now; returns (sent, failed)."""
+    async def _drop(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                client.close()
+
+
+async def drain(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, *, limit: int | None = None) -> tuple[int, int]:
+    """Send what is due now (at most `limit`); returns (sent, failed)."""
     sent = failed = 0
-    while sent + failed < limit:
+    while limit is None or sent + failed < limit:
         batch = await asyncio.to_thread(queue_.claim, clock.now())
         if not batch:
             break
@@ -189,4 +216,5 @@ async def drain(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, *, limit:
             sent += 1
         if failed and not sent:
             break  # the server is down; the retry schedule takes over
+    await sender.close()
     return sent, failed

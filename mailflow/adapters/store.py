@@ -279,14 +279,6 @@ class Registry:
                                         processed_at=now))
         self.session.flush()
 
-    def mark_filed(self, source: Source) -> None:
-        self.session.execute(
-            update(ImapUidRow)
-            .where(ImapUidRow.mailbox == source.mailbox_key, ImapUidRow.uidvalidity == source.uidvalidity,
-                   ImapUidRow.uid == source.uid)
-            .values(filed=True)
-        )
-
 
 class Store:
     """Owns the engine; hands out one Registry per transaction."""

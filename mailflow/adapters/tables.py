@@ -156,7 +156,7 @@ class OutboxRow(SQLModel, table=True):
 
 
 class ImapUidRow(SQLModel, table=True):
-    """A UID seen in a mailbox folder, and whether it has been filed away."""
+    """A UID seen in a mailbox folder and what became of it (so a failed MOVE repeats nothing)."""
 
     __tablename__ = "imap_uids"
     __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_imap_uids"),)
@@ -168,7 +168,6 @@ class ImapUidRow(SQLModel, table=True):
     message_id: str = Field(max_length=998)
     outcome: str = Field(max_length=32)
     processed_at: datetime = Field(sa_type=UTCDateTime)
-    filed: bool = False
 
 
 class CaseEventRow(SQLModel, table=True):

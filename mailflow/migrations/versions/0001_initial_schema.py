@@ -32,7 +32,6 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=998), nullable=False),
     sa.Column('outcome', sa.String(length=32), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('filed', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('mailbox', 'uidvalidity', 'uid', name='uq_imap_uids')
     )
