@@ -116,6 +116,9 @@ class Policy(_Model):
     remind_before_working_days: int = 2
     anonymous_requires_feedback: bool = False
     notify_citizen_on_delay: bool = False
+    # a provider's or other district's report: due this many working days after arrival
+    # (default: the feedback deadline minus two working days)
+    report_working_days: int | None = None
     # what the forward tells the manager the answer must contain
     answer_expectations: str = ""
     delay_reason: str = ""

@@ -265,3 +265,35 @@ class Mail:
         if self.new_case is not None:
             return self.new_case.ref
         return self.case.ref if self.case is not None else None
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A case as the deadline job, the digest and the statistics see it: no identity."""
+
+    ref: str
+    org_id: str
+    kind: Kind
+    flags: tuple[str, ...]
+    channel: str
+    language: str
+    unit_id: str | None
+    department_id: str | None
+    manager: str | None  # the responsible manager's address (None while in triage)
+    handler: str | None  # where the case was forwarded (manager, provider, district, Lex Sarah handler, registrar)
+    handler_role: str  # unit | provider | district | lex_sarah | triage
+    status: Status
+    triage: str | None
+    received_at: datetime
+    first_response_due: date | None
+    feedback_due: date | None
+    report_due: date | None  # when a provider's or other district's report is due (None if none asked)
+    feedback_at: datetime | None
+    report_at: datetime | None
+    closed_at: datetime | None
+    escalation_level: int
+    summary: str = ""  # one de-identified line of the first message
+
+    @property
+    def anonymous(self) -> bool:
+        return "anonymous" in self.flags
