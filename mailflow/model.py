@@ -138,6 +138,8 @@ class Parsed:
     attachments: tuple[Attachment, ...]
     content_type: str
     dsn_message_ids: tuple[str, ...] = ()  # Message-IDs named in a delivery report
+    own_text: str = ""  # the writer's latest words: no quoted earlier mail (signature kept)
+    words: str = ""  # the same without the signature: what classification reads
 
 
 @dataclass(frozen=True)

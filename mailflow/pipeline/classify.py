@@ -79,7 +79,7 @@ class Classify:
             return mail
         p = mail.parsed
         assert p is not None
-        result = classify_text(p.text, p.subject, ctx.org)
+        result = classify_text(p.words or p.text, p.subject, ctx.org)
         reachable, cue = has_reply_address(p)
         if not reachable and "anonymous" not in result.flags:
             result = replace(result, flags=result.flags + ("anonymous",), cues=result.cues + (cue,))

@@ -87,6 +87,33 @@ def name_parts(display_name: str) -> tuple[str, ...]:
     return tuple([name] + parts) if parts else ()
 
 
+_CLOSING = re.compile(
+    r"^\s*(?:med\s+)?(?:vänliga|vänlig|bästa|varma|hjärtliga)?\s*(?:hälsningar|hälsning)[,.!]*\s*$|"
+    r"^\s*(?:mvh|m\.v\.h\.?|hälsn|tack på förhand|kind regards|best regards|regards|best wishes|"
+    r"sincerely|yours sincerely|cheers)[,.!]*\s*$",
+    re.I,
+)
+_NAME_LINE = re.compile(r"^\s*/?\s*([A-ZÅÄÖÉÜ][\wåäöéüÅÄÖÉÜ'-]+(?:\s+[A-ZÅÄÖÉÜ][\wåäöéüÅÄÖÉÜ'-]+){0,3})\s*$")
+
+
+def signature_names(text: str) -> tuple[str, ...]:
+    """Names written under a closing phrase ("Med vänliga hälsningar" / "Karin Ek"), or as "/Karin"."""
+    lines = [line for line in text.split("\n")]
+    found: list[str] = []
+    for i, line in enumerate(lines):
+        if line.strip().startswith("/") and (m := _NAME_LINE.match(line)) and i >= len(lines) - 3:
+            found.append(m.group(1))
+        if not _CLOSING.match(line):
+            continue
+        rest = [x for x in lines[i + 1 : i + 4] if x.strip()]
+        if rest and (m := _NAME_LINE.match(rest[0])):
+            found.append(m.group(1))
+    names: list[str] = []
+    for name in found:
+        names.extend(name_parts(name))
+    return tuple(dict.fromkeys(names))
+
+
 def find_phone(text: str) -> str:
     for m in PHONE.finditer(text):
         if sum(c.isdigit() for c in m.group(0)) >= 8:
@@ -106,18 +133,19 @@ class Deidentify:
         p = mail.parsed
         assert p is not None
         display = p.from_.name if p.from_ else ""
-        names = name_parts(display)
+        own = p.own_text or p.text
+        names = name_parts(display) + signature_names(own)
         person = None
         if p.from_ is not None:
             person = Person(
-                name=display,
+                name=display or next(iter(signature_names(own)), ""),
                 email=p.from_.email,
-                phone=find_phone(p.text),
-                address=find_address(p.text),
+                phone=find_phone(own),
+                address=find_address(own),
             )
         return replace(
             mail,
             person=person,
             clean_subject=scrub(p.subject, names),
-            clean_text=scrub(p.text, names),
+            clean_text=scrub(own, names),
         )

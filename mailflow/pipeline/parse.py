@@ -16,7 +16,7 @@ import mailparser
 
 from mailflow.model import Address, Attachment, Mail, Outcome, Parsed, content_key
 from mailflow.pipeline import Context, Stop
-from mailflow.text import html_to_text, tidy
+from mailflow.text import html_to_text, own_words, tidy
 
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 # Only a handful of headers matter to later steps; the rest stay in the archive.
@@ -175,6 +175,7 @@ def _build(raw: bytes, mp: Any, msg: Message) -> Parsed:
         except (TypeError, ValueError, IndexError):
             date = None
     from_ = _addresses(mp.from_)
+    own, words = own_words(text)
     return Parsed(
         message_id=message_id,
         has_message_id=bool(mids),
@@ -192,4 +193,6 @@ def _build(raw: bytes, mp: Any, msg: Message) -> Parsed:
         attachments=tuple(attachments),
         content_type=msg.get_content_type(),
         dsn_message_ids=_dsn_message_ids(msg),
+        own_text=own,
+        words=words,
     )

@@ -76,7 +76,7 @@ class Route:
             return mail
         p = mail.parsed
         assert p is not None
-        routing = route_text(f"{p.subject}\n{p.text}", ctx.org, mail.classification)
+        routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification)
         flags = list(mail.classification.flags)
         if routing.handler_role == "provider" or (
             routing.unit_id and (u := ctx.org.unit(routing.unit_id)) and u.provider
