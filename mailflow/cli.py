@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check-config", help="validate the config and reach every mailbox and the SMTP server")
 
+    purge = sub.add_parser("purge", help="delete archived raw messages and person records past retention")
+    purge.add_argument("--before", help="a date (YYYY-MM-DD, local time); default: today minus retention_days")
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -80,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "case": cmd_case,
             "check-config": cmd_check_config,
             "db": cmd_db,
+            "purge": cmd_purge,
         }[args.command]
         return handler(cfg, args)
     except UnknownCase as exc:
@@ -221,6 +225,26 @@ def _case_text(d: dict[str, Any]) -> str:
         lines.append(f"--- {m['purpose']} {m['at'][:16].replace('T', ' ')} (de-identified) ---")
         lines.append(m["text"])
     return "\n".join(lines)
+
+
+def cmd_purge(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.adapters.retention import purge
+
+    tz = ZoneInfo(cfg.service.timezone)
+    if args.before:
+        try:
+            day = date.fromisoformat(args.before)
+        except ValueError:
+            raise MailflowError(f"--before: not a date (YYYY-MM-DD): {args.before!r}") from None
+    else:
+        day = datetime.now(tz).date() - timedelta(days=cfg.service.retention_days)
+    before = datetime(day.year, day.month, day.day, tzinfo=tz)
+    store = _store(cfg)
+    with store.transaction() as reg:
+        done = purge(reg.session, before)
+    print(f"purged everything archived before {day.isoformat()}: {done.raw_messages} raw messages, "
+          f"{done.mail_bodies} sent mail bodies, {done.people} person records")
+    return 0
 
 
 def cmd_check_config(cfg: config_mod.Config, args: argparse.Namespace) -> int:

@@ -78,6 +78,8 @@ class ServiceSettings(_Model):
     digest_time: str = "07:30"
     templates_dir: str | None = None
     organizations_dir: str = "organizations"
+    # raw messages, sent mail bodies and person records are kept this long (`purge`)
+    retention_days: int = 730
     # acknowledgments one sender may get per day before mailflow goes quiet
     ack_limit_per_day: int = 5
     # working hours for reminders and escalations

@@ -309,3 +309,31 @@ async def test_identity_is_kept_apart_and_logs_carry_no_personal_data(
     [person] = rows(world, PersonRow)
     assert person.email == CITIZEN and person.name == "Åsa Öberg"
     assert "Hemtjänsten har slarvat" not in ours
+
+
+async def test_purge_deletes_raw_archive_and_people_past_retention_but_keeps_the_register(world: World) -> None:
+    world.deliver(mails.NORRMALM, mails.build(), ARRIVAL)
+    await world.run_once(NOW)
+    world.deliver(mails.NORRMALM, mails.build(frm="Karl Ek <karl.ek@example.com>", subject="Park",
+                                             body="Parken i Vasaparken är skräpig.\n"), ARRIVAL)
+    await world.run_once(NOW)
+    rc, out, _ = world.cli("purge", "--before", "2026-01-01")
+    assert rc == 0 and "0 raw messages, 0 sent mail bodies, 0 person records" in out
+    assert len(rows(world, RawMessageRow)) == 2
+
+    # close the first case; the second stays open and keeps its person record
+    with world.store.transaction() as reg:
+        from mailflow.adapters.tables import CaseRow
+
+        first = reg.session.execute(select(CaseRow).where(CaseRow.ref == "NM-2026-0001")).scalar_one()
+        first.status = "closed"
+    rc, out, _ = world.cli("purge", "--before", "2027-01-01")
+    assert rc == 0, out
+    assert "2 raw messages, 4 sent mail bodies, 1 person records" in out
+    assert rows(world, RawMessageRow) == []
+    assert [p.email for p in rows(world, PersonRow)] == ["karl.ek@example.com"]
+    assert {r.payload for r in rows(world, OutboxRow)} == {b""}
+    case = world.case("NM-2026-0001")  # the de-identified register stays
+    assert "Hemtjänsten kom inte i tisdags" in case["messages"][0]["text"]
+    rc, out, err = world.cli("purge", "--before", "2027-13-01")
+    assert rc == 1 and "--before" in err

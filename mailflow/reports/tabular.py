@@ -1,0 +1,153 @@
+"""The statistics as JSON (exact numbers, ids and names) and as CSV for Swedish Excel (small counts hidden).
+
+CSV: UTF-8 with a byte-order mark and `;` as delimiter (the list separator of
+Swedish Excel), decimal comma, one tidy row per organization, period,
+dimension and key: `organization;period;dimension;key;value`. The organization
+is its name, the key a readable label (kind, channel, flag, department or unit
+name, month 'YYYY-MM'). A count from 1 up to below the threshold is written
+'<3' (for threshold 3); so is a share, median or percentile resting on fewer
+cases than that. Zero is written 0: it identifies nobody.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from mailflow.reports.labels import KINDS, kind_label
+from mailflow.reports.stats import PeriodStats, Timeliness
+
+DEFAULT_THRESHOLD = 3
+CSV_HEADER = ("organization", "period", "dimension", "key", "value")
+
+
+def hidden(threshold: int) -> str:
+    return f"<{threshold}"
+
+
+def count_cell(n: int, threshold: int) -> str:
+    """A count as shown to readers: '<3' for 1 and 2 (threshold 3), the number otherwise."""
+    return hidden(threshold) if 0 < n < threshold else str(n)
+
+
+def decimal_cell(value: float | None, base: int, threshold: int) -> str:
+    """A share (3 decimals, decimal comma); '<3' when it rests on fewer cases than the threshold."""
+    if value is None:
+        return ""
+    if base < threshold:
+        return hidden(threshold)
+    return f"{value:.3f}".replace(".", ",")
+
+
+def days_cell(value: int | None, base: int, threshold: int) -> str:
+    if value is None:
+        return ""
+    return hidden(threshold) if base < threshold else str(value)
+
+
+def _share(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _timeliness_json(t: Timeliness) -> dict[str, object]:
+    return {
+        "with_deadline": t.with_deadline,
+        "on_time": t.on_time,
+        "late": t.late,
+        "pending": t.pending,
+        "closed_without_feedback": t.closed_without_feedback,
+        "on_time_share": _share(t.share),
+    }
+
+
+def stats_json(s: PeriodStats) -> dict[str, object]:
+    """One organization's period as plain JSON values: every number exact, nothing hidden."""
+    return {
+        "organization": {"id": s.org_id, "name": s.org_name},
+        "period": {"key": s.period.key, "label": s.period.label(), "start": s.period.start.isoformat(),
+                   "end": s.period.end.isoformat()},
+        "as_of": s.as_of.isoformat(),
+        "total": s.total,
+        "kinds": {b.key: b.count for b in s.kinds},
+        "channels": {b.key: b.count for b in s.channels},
+        "departments": [
+            {"id": b.key, "name": b.name, "count": b.count, "feedback": _timeliness_json(t)}
+            for b, t in zip(s.departments, s.department_timeliness)
+        ],
+        "units": [{"id": b.key, "name": b.name, "department": b.group, "count": b.count} for b in s.units],
+        "flags": {b.key: b.count for b in s.flags},
+        "anonymous": {"count": s.anonymous, "share": _share(s.anonymous_share)},
+        "feedback": {
+            **_timeliness_json(s.timeliness),
+            "answered": s.answered,
+            "median_working_days": s.median_days,
+            "p90_working_days": s.p90_days,
+        },
+        "open_at_end": s.open_at_end,
+        "overdue_at_end": s.overdue_at_end,
+        "months": [
+            {"month": m.month, **{str(k): m.count(k) for k in KINDS}, "total": m.total} for m in s.months
+        ],
+    }
+
+
+def report_json(stats: Sequence[PeriodStats]) -> str:
+    """`{"reports": [...]}`, one entry per organization, exact numbers, UTF-8 text (not escaped)."""
+    return json.dumps({"reports": [stats_json(s) for s in stats]}, ensure_ascii=False, indent=2) + "\n"
+
+
+def csv_rows(s: PeriodStats, threshold: int = DEFAULT_THRESHOLD) -> list[tuple[str, str, str, str, str]]:
+    """The tidy rows of one organization's period, small counts hidden."""
+    rows: list[tuple[str, str, str]] = []
+
+    def count(dimension: str, key: str, n: int) -> None:
+        rows.append((dimension, key, count_cell(n, threshold)))
+
+    t = s.timeliness
+    count("total", "", s.total)
+    for b in s.kinds:
+        count("kind", b.name, b.count)
+    for b in s.channels:
+        count("channel", b.name, b.count)
+    for b in s.departments:
+        count("department", b.name, b.count)
+    for b in s.units:
+        count("unit", b.name, b.count)
+    for b in s.flags:
+        count("flag", b.name, b.count)
+    rows.append(("anonymous_share", "", decimal_cell(s.anonymous_share, s.total, threshold)))
+    count("feedback_with_deadline", "", t.with_deadline)
+    count("feedback_on_time", "", t.on_time)
+    count("feedback_late", "", t.late)
+    count("feedback_pending", "", t.pending)
+    rows.append(("feedback_on_time_share", "", decimal_cell(t.share, t.decided, threshold)))
+    count("feedback_answered", "", s.answered)
+    rows.append(("working_days_median", "", days_cell(s.median_days, s.answered, threshold)))
+    rows.append(("working_days_p90", "", days_cell(s.p90_days, s.answered, threshold)))
+    count("open_at_end", "", s.open_at_end)
+    count("overdue_at_end", "", s.overdue_at_end)
+    for dt in s.department_timeliness:
+        count("department_on_time", dt.name, dt.on_time)
+        count("department_late", dt.name, dt.late)
+        rows.append(("department_on_time_share", dt.name, decimal_cell(dt.share, dt.decided, threshold)))
+    for m in s.months:
+        count("month", m.month, m.total)
+        for k in KINDS:
+            count(f"month_{k}", m.month, m.count(k))
+    return [(s.org_name, s.period.key, d, k, v) for d, k, v in rows]
+
+
+def report_csv(stats: Sequence[PeriodStats], threshold: int = DEFAULT_THRESHOLD) -> bytes:
+    """Every organization's rows under one header, as bytes for a file Excel opens as it should."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for s in stats:
+        writer.writerows(csv_rows(s, threshold))
+    return buf.getvalue().encode("utf-8-sig")
+
+
+__all__ = ["CSV_HEADER", "DEFAULT_THRESHOLD", "count_cell", "csv_rows", "report_csv", "report_json",
+           "stats_json", "kind_label"]
