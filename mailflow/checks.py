@@ -22,6 +22,7 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "org": org,
         "kind": "complaint",
         "kind_label": "klagomål",
+        "channel": "phone",
         "unit_name": unit.name,
         "provider_name": "",
         "greeting_name": "Exempel",
@@ -43,6 +44,7 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "original_from": "Exempel Exempelsson",
         "original_text": "Exempeltext.",
         "attachments": (Attachment("bild.jpg", "image/jpeg", 1000),),
+        "notes": ("Utfört: #enhet hemtjanst",),
     }
 
 

@@ -194,6 +194,8 @@ class Organization(_Model):
     calendar: str = "SE"
     timezone: str | None = None
     extra_closed_days: tuple[str, ...] = ()
+    # staff mail counts only with a DKIM or DMARC pass stamped by this server (RFC 8601 authserv-id)
+    trusted_authserv_id: str | None = None
     director: Email
     director_name: str = ""
     imap: ImapSettings

@@ -138,6 +138,7 @@ class Parsed:
     attachments: tuple[Attachment, ...]
     content_type: str
     dsn_message_ids: tuple[str, ...] = ()  # Message-IDs named in a delivery report
+    auth_results: tuple[str, ...] = ()  # every Authentication-Results header, as received
     own_text: str = ""  # the writer's latest words: no quoted earlier mail (signature kept)
     words: str = ""  # the same without the signature: what classification reads
 
@@ -157,6 +158,32 @@ class CaseInfo:
     person_email_key: str | None
     received_at: datetime
     feedback_due: date | None
+    channel: str = "email"
+    department_id: str | None = None
+    handler: str | None = None
+    handler_role: str = "unit"
+    triage: str | None = None
+    first_response_due: date | None = None
+    report_due: date | None = None
+    feedback_at: datetime | None = None
+    report_at: datetime | None = None
+    closed_at: datetime | None = None
+    escalation_level: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (Status.OPEN, Status.AWAITING_REPORT)
+
+
+def case_status(case: CaseInfo) -> Status:
+    """What a case's facts make its status: closed > answered > awaiting_report > open."""
+    if case.closed_at is not None:
+        return Status.CLOSED
+    if case.feedback_at is not None and (case.report_due is None or case.report_at is not None):
+        return Status.ANSWERED
+    if case.report_due is not None and case.report_at is None:
+        return Status.AWAITING_REPORT
+    return Status.OPEN
 
 
 @dataclass(frozen=True)
@@ -226,6 +253,21 @@ class NewCase:
     routing: Routing
     deadlines: Deadlines
     triage: str | None = None
+    report_due: date | None = None
+    received_by: str | None = None  # the staff member who took an oral complaint
+
+
+@dataclass(frozen=True)
+class Form:
+    """A registration form (blankett) mailed by staff who took a complaint orally."""
+
+    channel: str
+    text: str
+    person: Person | None  # None: anonymous
+    unit_id: str | None = None
+    kind: Kind | None = None
+    anonymous: bool = False
+    received_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +280,9 @@ class Mail:
     role: Role = Role.CITIZEN
     purpose: Purpose = Purpose.COMPLAINT
     case: CaseInfo | None = None  # the existing case it belongs to
+    case_after: CaseInfo | None = None  # that case as this message leaves it (feedback, report, commands)
     new_case: NewCase | None = None
+    form: Form | None = None
     classification: Classification | None = None
     routing: Routing | None = None
     triage: str | None = None  # why the registrar must look at it
@@ -247,6 +291,7 @@ class Mail:
     clean_text: str = ""
     effects: tuple[OutMail, ...] = ()
     events: tuple[Event, ...] = ()
+    staff_notes: tuple[str, ...] = ()  # what to tell a staff sender (command results, form receipt)
     outcome: Outcome | None = None
     reason: str = ""  # why it stopped (quarantine reason, screen rule)
 

@@ -72,6 +72,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+# the case columns a message may change (feedback, report, commands)
+MUTABLE = ("kind", "flags", "unit_id", "department_id", "manager", "handler", "handler_role", "status", "triage",
+           "first_response_due", "feedback_due", "report_due", "feedback_at", "report_at", "closed_at",
+           "escalation_level")
+
+
 def _case_info(row: CaseRow, person_key: str | None) -> CaseInfo:
     return CaseInfo(
         ref=row.ref,
@@ -81,11 +87,39 @@ def _case_info(row: CaseRow, person_key: str | None) -> CaseInfo:
         flags=tuple(row.flags or ()),
         language=row.language,
         unit_id=row.unit_id,
-        manager=row.manager or row.handler,
+        manager=row.manager,
         person_email_key=person_key,
         received_at=row.received_at,
         feedback_due=row.feedback_due,
+        channel=row.channel,
+        department_id=row.department_id,
+        handler=row.handler,
+        handler_role=row.handler_role,
+        triage=row.triage,
+        first_response_due=row.first_response_due,
+        report_due=row.report_due,
+        feedback_at=row.feedback_at,
+        report_at=row.report_at,
+        closed_at=row.closed_at,
+        escalation_level=row.escalation_level,
     )
+
+
+def apply_case(row: CaseRow, after: CaseInfo, now: datetime) -> list[str]:
+    """Write a changed case state onto its row; returns the names of the changed columns."""
+    changed = []
+    for name in MUTABLE:
+        value = getattr(after, name)
+        if name == "kind" or name == "status":
+            value = value.value
+        elif name == "flags":
+            value = list(value)
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed.append(name)
+    if changed:
+        row.updated_at = now
+    return changed
 
 
 class Registry:
@@ -145,6 +179,35 @@ class Registry:
         ).scalar_one()
         return format_ref(prefix, year, number), number
 
+    def open_cases_for(self, org_id: str, person_keys: tuple[str, ...], handler: str) -> list[CaseInfo]:
+        """Open cases of these people that are routed to `handler` (as manager or handler)."""
+        if not person_keys:
+            return []
+        q = (
+            select(CaseRow, PersonRow.email_key)
+            .join(PersonRow, PersonRow.id == CaseRow.person_id)
+            .where(
+                CaseRow.org_id == org_id,
+                CaseRow.status.in_((Status.OPEN.value, Status.AWAITING_REPORT.value)),
+                PersonRow.email_key.in_(person_keys),
+                (CaseRow.manager == handler) | (CaseRow.handler == handler),
+            )
+            .order_by(CaseRow.id)
+        )
+        return [_case_info(row, key) for row, key in self.session.execute(q)]
+
+    def original_message(self, org_id: str, ref: str) -> bytes | None:
+        """The first message of a case as it arrived (None once purged)."""
+        q = (
+            select(RawMessageRow.raw)
+            .join(MessageRow, MessageRow.id == RawMessageRow.message_row_id)
+            .join(CaseRow, CaseRow.id == MessageRow.case_id)
+            .where(CaseRow.org_id == org_id, CaseRow.ref == ref, MessageRow.direction == Direction.IN.value)
+            .order_by(MessageRow.at, MessageRow.id)
+            .limit(1)
+        )
+        return self.session.execute(q).scalar_one_or_none()
+
     def acks_since(self, key: str, since: datetime) -> int:
         q = select(func.count(MessageRow.id)).where(
             MessageRow.party_key == key,
@@ -169,6 +232,8 @@ class Registry:
             case_row = self._new_case(mail, now)
         elif mail.case is not None:
             case_row = s.execute(select(CaseRow).where(CaseRow.ref == mail.case.ref)).scalar_one()
+            if mail.case_after is not None:
+                apply_case(case_row, mail.case_after, now)
         msg = MessageRow(
             org_id=mail.source.org_id,
             message_id=mail.message_id,
@@ -210,6 +275,7 @@ class Registry:
         anonymous = "anonymous" in new.classification.flags
         if mail.person is not None and not anonymous:
             person_id = self._person(mail.source.org_id, mail, now)
+        status = Status.AWAITING_REPORT if new.report_due is not None else Status.OPEN
         routing = new.routing
         case_row = CaseRow(
             ref=new.ref,
@@ -225,11 +291,13 @@ class Registry:
             manager=routing.manager,
             handler=routing.handler,
             handler_role=routing.handler_role,
-            status=Status.OPEN.value,
+            status=status.value,
             triage=new.triage,
             received_at=mail.source.internaldate,
             first_response_due=new.deadlines.first_response_due,
             feedback_due=new.deadlines.feedback_due,
+            report_due=new.report_due,
+            received_by=new.received_by,
             classification_cues=list(new.classification.cues + routing.cues),
             person_id=person_id,
             created_at=now,
@@ -243,10 +311,12 @@ class Registry:
         s = self.session
         person = mail.person
         assert person is not None
-        key = email_key(person.email)
-        row = s.execute(
-            select(PersonRow).where(PersonRow.org_id == org_id, PersonRow.email_key == key)
-        ).scalars().first()
+        key = email_key(person.email) if person.email else None
+        row = None
+        if key is not None:  # people without an e-mail address (a phone complaint) are never merged
+            row = s.execute(
+                select(PersonRow).where(PersonRow.org_id == org_id, PersonRow.email_key == key)
+            ).scalars().first()
         if row is None:
             row = PersonRow(org_id=org_id, email_key=key, name=person.name, email=person.email,
                             phone=person.phone, address=person.address, created_at=now, updated_at=now)

@@ -91,7 +91,10 @@ class CaseRow(SQLModel, table=True):
     first_response_due: date | None = None
     feedback_due: date | None = None
     feedback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    report_due: date | None = None
+    report_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    received_by: str | None = Field(default=None, max_length=320)
     escalation_level: int = 0
     classification_cues: list[str] = Field(default_factory=list, sa_type=JSON)
     person_id: int | None = Field(default=None, foreign_key="people.id", index=True)

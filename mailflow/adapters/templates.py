@@ -10,7 +10,7 @@ import jinja2
 from mailflow.errors import ConfigError
 
 LANGUAGES = ("sv", "en")
-MAILS = ("ack", "forward", "citizen_reply")
+MAILS = ("ack", "forward", "citizen_reply", "staff_reply")
 
 _MONTHS = {
     "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",

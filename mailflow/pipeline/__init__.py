@@ -46,6 +46,10 @@ class Lookup(Protocol):
 
     def acks_since(self, email_key: str, since: datetime) -> int: ...
 
+    def open_cases_for(self, org_id: str, person_keys: tuple[str, ...], handler: str) -> list[CaseInfo]: ...
+
+    def original_message(self, org_id: str, ref: str) -> bytes | None: ...
+
 
 class Renderer(Protocol):
     """Renders a mail template: returns (subject, text, html)."""
@@ -95,13 +99,14 @@ def _hash(message_id: str) -> str:
 
 def default_steps() -> tuple[Step, ...]:
     """The steps of SPEC section 2, in order (fetch and file are the service's)."""
-    from mailflow.pipeline import act, classify, dedupe, deidentify, parse, route, screen, thread
+    from mailflow.pipeline import act, classify, dedupe, deidentify, parse, route, screen, staff, thread
 
     return (
         parse.Parse(),
         dedupe.Dedupe(),
         screen.Screen(),
         thread.Thread(),
+        staff.Staff(),
         classify.Classify(),
         route.Route(),
         deidentify.Deidentify(),

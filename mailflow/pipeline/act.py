@@ -1,4 +1,4 @@
-"""act: open the case and render what to send (acknowledgment, forward) as outbox mails.
+"""act: open the case and render what to send (acknowledgment, forwards, replies to staff) as outbox mails.
 
 Nothing is sent here: the mails become outbox rows in the same transaction as
 the case. Each Message-ID is derived from the incoming Message-ID and the
@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 from mailflow import mime
-from mailflow.config import Organization
 from mailflow.deadlines import case_deadlines
 from mailflow.model import (
     CaseInfo,
@@ -22,18 +21,19 @@ from mailflow.model import (
     Mail,
     NewCase,
     OutMail,
+    Person,
     Purpose,
     Role,
     Routing,
     email_key,
 )
 from mailflow.pipeline import Context
+from mailflow.schedule import report_due
 
 KIND_LABELS = {
     "sv": {Kind.COMPLAINT: "klagomål", Kind.OPINION: "synpunkt", Kind.PRAISE: "beröm"},
     "en": {Kind.COMPLAINT: "complaint", Kind.OPINION: "suggestion", Kind.PRAISE: "praise"},
 }
-CHANNEL = "email"
 
 
 def tagged(ref: str, subject: str) -> str:
@@ -56,16 +56,18 @@ class Act:
     name = "act"
 
     def run(self, mail: Mail, ctx: Context) -> Mail:
-        if mail.case is not None:
-            return self._on_case(mail, mail.case, ctx)
-        return self._new_case(mail, ctx)
+        if mail.case is None:
+            return self._new_case(mail, ctx)
+        if mail.role is Role.CITIZEN:
+            return self._citizen_on_case(mail, mail.case, ctx)
+        return self._staff_on_case(mail, mail.case, mail.case_after or mail.case, ctx)
 
     # -- a new case ---------------------------------------------------------
 
     def _new_case(self, mail: Mail, ctx: Context) -> Mail:
         org, p = ctx.org, mail.parsed
         assert p is not None and mail.classification is not None and mail.routing is not None
-        cls, routing = mail.classification, mail.routing
+        cls, routing, form = mail.classification, mail.routing, mail.form
         arrival = mail.source.internaldate
         year = arrival.astimezone(ctx.calendar.tz).year
         ref, number = ctx.lookup.allocate_ref(org.id, org.case_prefix, year)
@@ -77,32 +79,43 @@ class Act:
             feedback_working_days=org.policy.feedback_working_days,
             needs_feedback=not anonymous or org.policy.anonymous_requires_feedback,
         )
+        report = (report_due(ctx.calendar, arrival, org.policy)
+                  if routing.handler_role in ("provider", "district") else None)
+        channel = form.channel if form else "email"
         triage = mail.triage or ("no unit matched" if routing.handler_role == "triage" else None)
-        new = NewCase(ref, number, year, CHANNEL, cls, routing, deadlines, triage)
+        new = NewCase(ref, number, year, channel, cls, routing, deadlines, triage, report,
+                      received_by=mail.sender if form else None)
         events = [
-            Event("registered", {"kind": cls.kind.value, "flags": list(cls.flags), "channel": CHANNEL}),
+            Event("registered", {"kind": cls.kind.value, "flags": list(cls.flags), "channel": channel}),
             Event("routed", {"unit": routing.unit_id, "to": routing.handler_role}),
         ]
         if triage:
             events.append(Event("triage", {"reason": triage}))
+        if report:
+            events.append(Event("report_requested", {"due": report.isoformat()}))
         effects: list[OutMail] = []
-        key = email_key(mail.sender)
+        person = mail.person
+        citizen = person.email if person and person.email and not anonymous else None
+        key = email_key(citizen)
         if anonymous:
             events.append(Event("ack_skipped", {"reason": "anonymous: no usable reply address"}))
+        elif not citizen:
+            events.append(Event("ack_skipped", {"reason": "no e-mail address given"}))
         elif key and ctx.lookup.acks_since(key, ctx.clock.now() - timedelta(days=1)) >= ctx.config.service.ack_limit_per_day:
             events.append(Event("ack_skipped", {"reason": "rate limit: too many acknowledgments to this sender today"}))
         else:
-            effects.append(self._ack(mail, ref, cls, routing, deadlines, ctx))
+            effects.append(self._ack(mail, ref, cls, routing, deadlines, citizen, person, channel, ctx))
             events.append(Event("acknowledged", {}))
-        effects.append(self._forward(mail, ref, cls, routing, deadlines, ctx))
+        effects.append(self._forward(mail, ref, cls, routing, deadlines, citizen, ctx))
         events.append(Event("forwarded", {"to": routing.handler_role}))
-        return replace(mail, new_case=new, effects=tuple(effects), events=tuple(events))
+        if form is not None:
+            notes = (f"Registrerat som {ref} ({KIND_LABELS['sv'][cls.kind]}).",) + mail.staff_notes
+            effects.append(self._staff_reply(mail, ref, notes, ctx))
+        return replace(mail, new_case=new, effects=tuple(effects), events=mail.events + tuple(events))
 
-    def _ack(
-        self, mail: Mail, ref: str, cls: Classification, routing: Routing, deadlines: Deadlines, ctx: Context
-    ) -> OutMail:
-        org, p = ctx.org, mail.parsed
-        assert p is not None and p.from_ is not None
+    def _ack(self, mail: Mail, ref: str, cls: Classification, routing: Routing, deadlines: Deadlines,
+             citizen: str, person: Person | None, channel: str, ctx: Context) -> OutMail:
+        org = ctx.org
         unit = org.unit(routing.unit_id)
         lang = cls.language
         subject, text, html = ctx.render.render(
@@ -112,48 +125,57 @@ class Act:
             org=org,
             kind=cls.kind.value,
             kind_label=KIND_LABELS[lang][cls.kind],
+            channel=channel,
             # a Lex Sarah case names the organization, never the routine
             unit_name=(unit.name if unit and routing.handler_role != "lex_sarah" else ""),
             provider_name=(unit.provider.name if unit and unit.provider and routing.handler_role == "provider" else ""),
-            greeting_name=first_name(p.from_.name),
-            original_subject=p.subject,
+            greeting_name=first_name(person.name if person else ""),
             first_response_due=deadlines.first_response_due,
             feedback_due=deadlines.feedback_due,
             contact=org.contact,
         )
-        return self._mail(
-            mail, ctx, Purpose.ACK, to=(p.from_.email,), subject=tagged(ref, subject),
-            record_subject=tagged(ref, subject), text=text, html=html, ref=ref,
-            headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
-        )
+        return self._mail(mail, ctx, Purpose.ACK, to=(citizen,), subject=tagged(ref, subject),
+                          record_subject=tagged(ref, subject), text=text, html=html, ref=ref,
+                          headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
+                          thread=mail.form is None)
 
-    def _forward(
-        self, mail: Mail, ref: str, cls: Classification, routing: Routing, deadlines: Deadlines, ctx: Context
-    ) -> OutMail:
+    def _forward(self, mail: Mail, ref: str, cls: Classification, routing: Routing, deadlines: Deadlines,
+                 citizen: str | None, ctx: Context, *, raw: bytes | None = None, again: bool = False) -> OutMail:
+        """The case to whoever handles it; pressing Reply answers the citizen with the registrar in CC."""
         org, p = ctx.org, mail.parsed
         assert p is not None
         unit = org.unit(routing.unit_id)
         anonymous = "anonymous" in cls.flags
-        citizen = p.from_.email if p.from_ and not anonymous else None
-        # Pressing Reply answers the citizen with the registrar in CC.
         reply_to = [a for a in (citizen, org.registrar) if a]
-        cc = []
-        if routing.handler_role in ("provider", "district") and unit is not None:
-            cc.append(unit.manager)
-        lang = org.language
+        cc = [unit.manager] if routing.handler_role in ("provider", "district") and unit is not None else []
+        form = mail.form
+        if raw is not None:  # a re-forward after a command: the case's first message
+            from mailflow.pipeline.parse import parse_bytes
+
+            first = parse_bytes(raw)
+            original_from = "" if isinstance(first, str) or first.from_ is None else (first.from_.name or first.from_.email)
+            original_subject = "" if isinstance(first, str) else first.subject
+            original_text = "" if isinstance(first, str) else first.text
+            attachments = () if isinstance(first, str) else first.attachments
+        elif form is not None:
+            original_from = (form.person.name or form.person.email) if form.person else ""
+            original_subject, original_text, attachments = p.subject, form.text, ()
+        else:
+            original_from = (p.from_.name or p.from_.email) if p.from_ else ""
+            original_subject, original_text, attachments = p.subject, p.text, p.attachments
         subject, text, html = ctx.render.render(
             "forward",
-            lang,
+            org.language,
             ref=ref,
             org=org,
-            kind_label=KIND_LABELS[lang][cls.kind],
+            kind_label=KIND_LABELS[org.language][cls.kind],
             flags=cls.flags,
             cues=cls.cues + routing.cues,
             unit=unit,
             handler_role=routing.handler_role,
             triage=mail.triage or (routing.handler_role == "triage"),
             received_at=mail.source.internaldate.astimezone(ctx.calendar.tz),
-            channel=CHANNEL,
+            channel=form.channel if form else "email",
             first_response_due=deadlines.first_response_due,
             feedback_due=deadlines.feedback_due,
             policy=org.policy,
@@ -161,27 +183,25 @@ class Act:
             anonymous=anonymous,
             citizen_address=citizen or "",
             registrar=org.registrar,
-            original_from=(p.from_.name or p.from_.email) if p.from_ else "",
-            original_subject=p.subject,
-            original_text=p.text,
-            attachments=p.attachments,
+            original_from=original_from,
+            original_subject=original_subject,
+            original_text=original_text,
+            attachments=attachments,
         )
-        return self._mail(
-            mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
-            subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject),
-            text=text, html=html, ref=ref, attach=True, headers={"Auto-Submitted": "auto-generated"},
-        )
+        return self._mail(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
+                          subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject or subject),
+                          text=text, html=html, ref=ref, attach=raw if raw is not None else mail.raw,
+                          headers={"Auto-Submitted": "auto-generated"}, seed="again" if again else "")
 
-    # -- a message on an existing case ---------------------------------------
+    # -- a citizen's message on an existing case ------------------------------
 
-    def _on_case(self, mail: Mail, case: CaseInfo, ctx: Context) -> Mail:
-        if mail.role is not Role.CITIZEN:
-            return replace(mail, events=mail.events + (Event("staff_message", {"role": mail.role.value}),))
+    def _citizen_on_case(self, mail: Mail, case: CaseInfo, ctx: Context) -> Mail:
         p = mail.parsed
         assert p is not None
         events = [Event("citizen_message", {})]
         effects: list[OutMail] = []
-        if case.manager:
+        handler = case.manager or case.handler
+        if handler:
             subject, text, html = ctx.render.render(
                 "citizen_reply",
                 ctx.org.language,
@@ -195,15 +215,40 @@ class Act:
                 attachments=p.attachments,
             )
             reply_to = [a for a in (mail.sender, ctx.org.registrar) if a and "anonymous" not in case.flags]
-            effects.append(
-                self._mail(
-                    mail, ctx, Purpose.FORWARD, to=(case.manager,), reply_to=tuple(reply_to),
-                    subject=tagged(case.ref, subject), record_subject=tagged(case.ref, mail.clean_subject),
-                    text=text, html=html, ref=case.ref, attach=True, headers={"Auto-Submitted": "auto-generated"},
-                )
-            )
+            effects.append(self._mail(mail, ctx, Purpose.FORWARD, to=(handler,), reply_to=tuple(reply_to),
+                                      subject=tagged(case.ref, subject),
+                                      record_subject=tagged(case.ref, mail.clean_subject),
+                                      text=text, html=html, ref=case.ref, attach=mail.raw,
+                                      headers={"Auto-Submitted": "auto-generated"}))
             events.append(Event("forwarded", {"to": "manager"}))
         return replace(mail, effects=mail.effects + tuple(effects), events=mail.events + tuple(events))
+
+    # -- a staff message on an existing case ---------------------------------
+
+    def _staff_on_case(self, mail: Mail, case: CaseInfo, after: CaseInfo, ctx: Context) -> Mail:
+        effects: list[OutMail] = []
+        events: list[Event] = []
+        if mail.staff_notes:
+            effects.append(self._staff_reply(mail, case.ref, mail.staff_notes, ctx))
+        if after.handler != case.handler and after.handler:
+            raw = ctx.lookup.original_message(ctx.org.id, case.ref)
+            cls = Classification(kind=after.kind, flags=after.flags, language=after.language, cues=())
+            routing = Routing(after.unit_id, after.department_id, after.handler, after.handler_role, (), after.manager)
+            deadlines = Deadlines(after.first_response_due, after.feedback_due)
+            effects.append(self._forward(mail, case.ref, cls, routing, deadlines, None, ctx,
+                                         raw=raw or b"", again=True))
+            events.append(Event("forwarded", {"to": after.handler_role, "after": "command"}))
+        return replace(mail, effects=mail.effects + tuple(effects), events=mail.events + tuple(events))
+
+    def _staff_reply(self, mail: Mail, ref: str, notes: tuple[str, ...], ctx: Context) -> OutMail:
+        """A short answer to the staff member: what was registered or done, or why not."""
+        p = mail.parsed
+        assert p is not None and mail.sender is not None
+        subject, text, html = ctx.render.render("staff_reply", ctx.org.language, ref=ref, org=ctx.org,
+                                                notes=notes, original_subject=p.subject)
+        return self._mail(mail, ctx, Purpose.COMMAND, to=(mail.sender,), subject=tagged(ref, subject),
+                          record_subject=tagged(ref, subject), text=text, html=html, ref=ref,
+                          headers={"Auto-Submitted": "auto-replied"}, role=Role.SYSTEM, seed="staff")
 
     # -- one outbox mail ---------------------------------------------------------
 
@@ -221,15 +266,19 @@ class Act:
         ref: str,
         cc: tuple[str, ...] = (),
         reply_to: tuple[str, ...] = (),
-        attach: bool = False,
+        attach: bytes | None = None,
         headers: dict[str, str] | None = None,
+        role: Role = Role.SYSTEM,
+        seed: str = "",
+        thread: bool = True,
     ) -> OutMail:
-        org: Organization = ctx.org
+        org = ctx.org
         p = mail.parsed
         assert p is not None
         message_id = mime.make_message_id(
-            f"{org.id}|{mail.message_id}|{purpose.value}|{','.join(to)}", mime.domain_of(org.complaints_address)
+            f"{org.id}|{mail.message_id}|{purpose.value}|{seed}|{','.join(to)}", mime.domain_of(org.complaints_address)
         )
+        threads = thread and p.has_message_id
         payload = mime.build(
             message_id=message_id,
             sender=(org.name, org.complaints_address),
@@ -240,10 +289,10 @@ class Act:
             text=text,
             html=html,
             at=ctx.clock.now(),
-            in_reply_to=p.message_id if p.has_message_id else None,
-            references=p.references + ((p.message_id,) if p.has_message_id else ()),
+            in_reply_to=p.message_id if threads else None,
+            references=(p.references + (p.message_id,)) if threads else (),
             headers={"X-Mailflow-Case": ref, "X-Mailflow-Purpose": purpose.value, **(headers or {})},
-            attach_original=mail.raw if attach else None,
+            attach_original=attach or None,
         )
         return OutMail(
             message_id=message_id,
@@ -253,4 +302,5 @@ class Act:
             subject=subject,
             record_subject=record_subject,
             payload=payload,
+            role=role,
         )

@@ -79,6 +79,15 @@ class Classify:
             return mail
         p = mail.parsed
         assert p is not None
+        if mail.form is not None:  # a registration form: its text, its stated kind and anonymity
+            form = mail.form
+            result = classify_text(form.text, "", ctx.org)
+            if form.kind is not None and form.kind is not result.kind:
+                result = replace(result, kind=form.kind, cues=(f"{form.kind.value}:stated on the form",) + result.cues)
+            if form.anonymous and "anonymous" not in result.flags:
+                result = replace(result, flags=result.flags + ("anonymous",),
+                                 cues=result.cues + ("anonymous:no contact on the form",))
+            return replace(mail, classification=result)
         result = classify_text(p.words or p.text, p.subject, ctx.org)
         reachable, cue = has_reply_address(p)
         if not reachable and "anonymous" not in result.flags:

@@ -114,6 +114,21 @@ def signature_names(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+_GREETING = re.compile(
+    r"^\s*(?i:hej|hejsan|hallå|god\s+(?:morgon|dag|kväll)|bästa|kära|dear|hello|hi)\s+"
+    r"([A-ZÅÄÖÉÜ][\wåäöéüÅÄÖÉÜ'-]+(?:\s+[A-ZÅÄÖÉÜ][\wåäöéüÅÄÖÉÜ'-]+){0,2})\s*[,!.:]?\s*$",
+    re.M,
+)
+
+
+def greeting_names(text: str) -> tuple[str, ...]:
+    """Names greeted at the start of a line ("Hej Åsa!", "Hej Åsa Öberg,")."""
+    names: list[str] = []
+    for m in _GREETING.finditer(text):
+        names.extend(name_parts(m.group(1)))
+    return tuple(dict.fromkeys(names))
+
+
 def find_phone(text: str) -> str:
     for m in PHONE.finditer(text):
         if sum(c.isdigit() for c in m.group(0)) >= 8:
@@ -132,9 +147,15 @@ class Deidentify:
     def run(self, mail: Mail, ctx: Context) -> Mail:
         p = mail.parsed
         assert p is not None
+        if mail.form is not None:  # the citizen is on the form; the sender is staff
+            form = mail.form
+            names = name_parts(form.person.name) if form.person else ()
+            return replace(mail, person=form.person, clean_subject=scrub(p.subject, names),
+                           clean_text=scrub(form.text, names))
         display = p.from_.name if p.from_ else ""
         own = p.own_text or p.text
-        names = name_parts(display) + signature_names(own)
+        recipients = tuple(n for a in p.to + p.cc for n in name_parts(a.name))
+        names = name_parts(display) + signature_names(own) + greeting_names(own) + recipients
         person = None
         if p.from_ is not None:
             person = Person(

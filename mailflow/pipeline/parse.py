@@ -193,6 +193,7 @@ def _build(raw: bytes, mp: Any, msg: Message) -> Parsed:
         attachments=tuple(attachments),
         content_type=msg.get_content_type(),
         dsn_message_ids=_dsn_message_ids(msg),
+        auth_results=tuple(" ".join(str(v).split()) for v in (msg.get_all("Authentication-Results") or [])),
         own_text=own,
         words=words,
     )

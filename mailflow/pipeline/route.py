@@ -40,12 +40,15 @@ def unit_scores(text: str, org: Organization) -> list[tuple[float, Unit, list[st
     return scored
 
 
-def route_text(text: str, org: Organization, classification: Classification) -> Routing:
-    """Where a new case goes (pure)."""
+def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None) -> Routing:
+    """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so)."""
     scored = unit_scores(text, org)
     unit: Unit | None = None
     cues: list[str] = []
-    if scored and scored[0][0] >= org.classifier.min_unit_score:
+    if unit_id is not None and org.unit(unit_id) is not None:
+        unit = org.unit(unit_id)
+        cues = [f"unit:{unit_id} stated on the form"]
+    elif scored and scored[0][0] >= org.classifier.min_unit_score:
         best = scored[0]
         tied = [s for s in scored if s[0] == best[0]]
         if len(tied) == 1:
@@ -76,7 +79,10 @@ class Route:
             return mail
         p = mail.parsed
         assert p is not None
-        routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification)
+        if mail.form is not None:
+            routing = route_text(mail.form.text, ctx.org, mail.classification, mail.form.unit_id)
+        else:
+            routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification)
         flags = list(mail.classification.flags)
         if routing.handler_role == "provider" or (
             routing.unit_id and (u := ctx.org.unit(routing.unit_id)) and u.provider

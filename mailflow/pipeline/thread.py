@@ -1,4 +1,4 @@
-"""thread: into an existing case by headers, else by [REF] from its own people, else new.
+"""thread: into an existing case by headers, else by [REF] from its own people or staff, else new.
 
 A stranger who quotes somebody else's case number gets a new case, flagged for
 triage, and learns nothing about the other case.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mailflow.config import Organization
-from mailflow.model import REF_RE, Mail, Outcome, Purpose, Role, email_key
-from mailflow.pipeline import Context, Stop
+from mailflow.model import REF_RE, Mail, Purpose, Role, email_key
+from mailflow.pipeline import Context
 
 
 def sender_role(org: Organization, address: str | None) -> Role:
@@ -56,10 +56,7 @@ class Thread:
                     break
                 foreign_ref = ref
 
-        if case is not None:
+        if case is not None or staff:  # staff mail without a case: the staff step looks further
             return replace(mail, case=case, role=role, purpose=Purpose.REPLY)
-        if staff:
-            mail = replace(mail, role=role, purpose=Purpose.REPLY, triage="staff mail matching no case")
-            raise Stop(Outcome.UNMATCHED_STAFF, "staff mail matching no case", mail)
         triage = f"quotes case number {foreign_ref} of another sender" if foreign_ref else None
         return replace(mail, role=Role.CITIZEN, purpose=Purpose.COMPLAINT, triage=triage)

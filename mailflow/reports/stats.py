@@ -18,7 +18,8 @@ the organization's time zone (the calendar's `tz`). Definitions:
   one, and always one of the observed values).
 - Open at period end: neither answered nor closed by the end of the period's last
   day. Overdue at period end: open then, with its deadline passed at that moment
-  (`feedback_due` on or before the last day).
+  (`feedback_due` on or before the last day). For a period not yet over at
+  `as_of`, both are taken at `as_of` instead (overdue: deadline before that day).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from mailflow.config import Organization
@@ -50,7 +51,7 @@ _CHANNEL_ORDER = ("email", "phone", "visit", "letter", "meeting", "form", "web")
 def local(dt: datetime, tz: ZoneInfo) -> datetime:
     """`dt` in the organization's time zone (a naive value is taken as UTC, as stored)."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(tz)
 
 
@@ -134,6 +135,7 @@ class PeriodStats:
     p90_days: int | None  # nearest-rank 90th percentile
     open_at_end: int
     overdue_at_end: int
+    measured_on: date  # the day open and overdue were taken: the period's last day, or `as_of` if earlier
     months: tuple[MonthRow, ...]
     department_timeliness: tuple[Timeliness, ...]  # same order as `departments`
 
@@ -169,6 +171,17 @@ def _timeliness(key: str | None, name: str, cases: list[CaseRecord], tz: ZoneInf
 def _done_by(r: CaseRecord, tz: ZoneInfo, day: date) -> bool:
     """Answered or closed by the end of `day`."""
     return any(t is not None and local(t, tz).date() <= day for t in (r.feedback_at, r.closed_at))
+
+
+def _open_and_overdue(cases: list[CaseRecord], period: Period, tz: ZoneInfo, today: date) -> tuple[int, int, date]:
+    """Open and overdue at the end of the period, or today while the period is still running."""
+    if today > period.end:
+        still_open = [r for r in cases if not _done_by(r, tz, period.end)]
+        overdue = [r for r in still_open if r.feedback_due is not None and r.feedback_due <= period.end]
+        return len(still_open), len(overdue), period.end
+    still_open = [r for r in cases if not _done_by(r, tz, today)]
+    overdue = [r for r in still_open if r.feedback_due is not None and r.feedback_due < today]
+    return len(still_open), len(overdue), today
 
 
 def _ordered(counts: Counter[str | None], configured: list[tuple[str, str, str]]) -> list[Bucket]:
@@ -215,7 +228,7 @@ def period_stats(
         cal.working_days_between(cal.start_day(r.received_at), local(r.feedback_at, tz).date())
         for r in cases if r.feedback_at is not None
     ]
-    open_at_end = [r for r in cases if not _done_by(r, tz, period.end)]
+    open_at_end, overdue_at_end, measured_on = _open_and_overdue(cases, period, tz, today)
     month_counts = Counter((local(r.received_at, tz).strftime("%Y-%m"), str(r.kind)) for r in cases)
 
     return PeriodStats(
@@ -237,8 +250,9 @@ def period_stats(
         answered=len(days),
         median_days=nearest_rank(days, 50),
         p90_days=nearest_rank(days, 90),
-        open_at_end=len(open_at_end),
-        overdue_at_end=sum(1 for r in open_at_end if r.feedback_due is not None and r.feedback_due <= period.end),
+        open_at_end=open_at_end,
+        overdue_at_end=overdue_at_end,
+        measured_on=measured_on,
         months=tuple(
             MonthRow(m, *(month_counts.get((m, str(k)), 0) for k in KINDS)) for m in period.months
         ),

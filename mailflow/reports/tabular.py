@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Sequence
 
-from mailflow.reports.labels import KINDS, kind_label
+from mailflow.reports.labels import KINDS
 from mailflow.reports.stats import PeriodStats, Timeliness
 
 DEFAULT_THRESHOLD = 3
@@ -86,6 +86,7 @@ def stats_json(s: PeriodStats) -> dict[str, object]:
             "p90_working_days": s.p90_days,
         },
         "open_at_end": s.open_at_end,
+        "open_measured_on": s.measured_on.isoformat(),
         "overdue_at_end": s.overdue_at_end,
         "months": [
             {"month": m.month, **{str(k): m.count(k) for k in KINDS}, "total": m.total} for m in s.months
@@ -147,7 +148,3 @@ def report_csv(stats: Sequence[PeriodStats], threshold: int = DEFAULT_THRESHOLD)
     for s in stats:
         writer.writerows(csv_rows(s, threshold))
     return buf.getvalue().encode("utf-8-sig")
-
-
-__all__ = ["CSV_HEADER", "DEFAULT_THRESHOLD", "count_cell", "csv_rows", "report_csv", "report_json",
-           "stats_json", "kind_label"]

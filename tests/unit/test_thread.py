@@ -27,6 +27,7 @@ from mailflow.model import (
 )
 from mailflow.pipeline import Context, Stop
 from mailflow.pipeline.parse import parse_bytes
+from mailflow.pipeline.staff import Staff
 from mailflow.pipeline.thread import Thread, sender_role
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -73,6 +74,12 @@ class FakeLookup:
 
     def acks_since(self, email_key: str, since: datetime) -> int:
         raise AssertionError("thread never counts acknowledgments")
+
+    def open_cases_for(self, org_id: str, person_keys: tuple[str, ...], handler: str) -> list[CaseInfo]:
+        return []  # no open case is routed to the sender
+
+    def original_message(self, org_id: str, ref: str) -> bytes | None:
+        raise AssertionError("thread never reads an original")
 
 
 class NoRender:
@@ -265,11 +272,18 @@ def test_own_tag_after_a_foreign_tag_still_threads(cfg: Config) -> None:
 # -- staff ----------------------------------------------------------------------------
 
 
+def thread_then_staff(m: Mail, c: Context) -> Mail:
+    """Thread leaves staff mail without a case to the staff step, which looks further."""
+    return Staff().run(Thread().run(m, c), c)
+
+
 def test_staff_mail_matching_no_case_stops_as_unmatched_staff(cfg: Config) -> None:
     lookup = FakeLookup()
     lookup.add(case("NM-2026-0007"))
+    passed_on = Thread().run(mail("anna.chef@stockholm.example.se", "Angående brukaren"), ctx(cfg, lookup))
+    assert passed_on.case is None and passed_on.role is Role.STAFF
     with pytest.raises(Stop) as info:
-        Thread().run(mail("anna.chef@stockholm.example.se", "Angående brukaren"), ctx(cfg, lookup))
+        thread_then_staff(mail("anna.chef@stockholm.example.se", "Angående brukaren"), ctx(cfg, lookup))
     stop = info.value
     assert stop.outcome is Outcome.UNMATCHED_STAFF
     assert stop.mail is not None
@@ -280,7 +294,7 @@ def test_staff_mail_matching_no_case_stops_as_unmatched_staff(cfg: Config) -> No
 
 def test_staff_quoting_an_unknown_tag_stops_as_unmatched_staff(cfg: Config) -> None:
     with pytest.raises(Stop) as info:
-        Thread().run(mail("anna.chef@stockholm.example.se", "[NM-2026-0999] svar"), ctx(cfg, FakeLookup()))
+        thread_then_staff(mail("anna.chef@stockholm.example.se", "[NM-2026-0999] svar"), ctx(cfg, FakeLookup()))
     assert info.value.outcome is Outcome.UNMATCHED_STAFF
 
 

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Accuracy of the classify and route steps on the labelled corpus (SPEC section 2, steps 6-7).
+
+    .venv/bin/python bench/classify.py [--corpus tests/corpus] [--config config/mailflow.toml] [--verbose]
+
+Runs every message of the corpus through exactly what the pipeline runs: `parse_bytes`, then
+`Classify().run` and `Route().run` on a `Mail` from the complaints mailbox of the message's
+organization. Compares with `labels.jsonl` (one object a line: file, org, kind, flags, unit,
+language, note) and prints kind accuracy with a confusion matrix, precision and recall per flag,
+language accuracy and routing accuracy (the expected unit id, or triage when the label has none),
+then one JSON line with the summary. With --verbose every miss is listed with the cues that fired.
+
+It measures; it does not gate: the exit code is 0 whatever the scores (also when the corpus or
+the config cannot be read; that is reported on stderr). The issue's targets are printed next to
+the scores and in the summary's `targets_met`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mailflow import config as config_mod  # noqa: E402
+from mailflow.clock import FixedClock  # noqa: E402
+from mailflow.deadlines import WorkCalendar  # noqa: E402
+from mailflow.model import Mail, MailboxRole, Parsed, Source  # noqa: E402
+from mailflow.pipeline import Context  # noqa: E402
+from mailflow.pipeline.classify import Classify  # noqa: E402
+from mailflow.pipeline.parse import parse_bytes  # noqa: E402
+from mailflow.pipeline.route import Route  # noqa: E402
+
+KINDS = ("complaint", "opinion", "praise")
+FLAGS = ("lex_sarah", "about_employee", "anonymous", "external_provider", "other_district")
+TRIAGE = "(triage)"
+# the issue's targets on this corpus: printed for orientation, never enforced
+TARGETS = {"kind_accuracy": 0.90, "lex_sarah_recall": 1.00, "lex_sarah_precision": 0.80, "routing_accuracy": 0.90}
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Result:
+    file: str
+    org: str
+    note: str
+    want_kind: str
+    want_flags: frozenset[str]
+    want_unit: str | None
+    want_lang: str
+    got_kind: str | None = None
+    got_flags: frozenset[str] = frozenset()
+    got_unit: str | None = None
+    got_role: str | None = None
+    got_lang: str | None = None
+    cues: tuple[str, ...] = ()
+    route_cues: tuple[str, ...] = ()
+    error: str | None = None
+    misses: list[str] = field(default_factory=list)
+
+
+def load_labels(corpus: Path) -> list[dict]:
+    path = corpus / "labels.jsonl"
+    labels = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                lab = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SystemExit(f"{path}:{n}: not JSON: {exc}")
+            for key in ("file", "org", "kind", "flags", "unit", "language"):
+                if key not in lab:
+                    raise SystemExit(f"{path}:{n}: missing key {key!r}")
+            labels.append(lab)
+    return labels
+
+
+def run_one(lab: dict, n: int, corpus: Path, cfg: config_mod.Config, calendar: WorkCalendar) -> Result:
+    r = Result(
+        file=lab["file"], org=lab["org"], note=lab.get("note", ""),
+        want_kind=lab["kind"], want_flags=frozenset(lab["flags"]),
+        want_unit=lab["unit"], want_lang=lab["language"],
+    )
+    try:
+        org = cfg.org(lab["org"])
+    except Exception as exc:  # an unknown org in the labels is a corpus error, shown as a miss
+        r.error = f"unknown org {lab['org']!r}: {exc}"
+        return r
+    raw = (corpus / lab["file"]).read_bytes()
+    parsed = parse_bytes(raw)
+    if not isinstance(parsed, Parsed):
+        r.error = f"parse: {parsed}"
+        return r
+    received = parsed.date or NOW
+    source = Source(org.id, MailboxRole.COMPLAINTS, "INBOX", 1, n, received)
+    mail = Mail(source=source, raw=raw, parsed=parsed)
+    ctx = Context(config=cfg, org=org, clock=FixedClock(NOW), lookup=None, render=None, calendar=calendar)  # type: ignore[arg-type]
+    try:
+        mail = Classify().run(mail, ctx)
+        mail = Route().run(mail, ctx)
+    except Exception as exc:  # a crash in a step is a result too: counted as a miss everywhere
+        r.error = f"{type(exc).__name__}: {exc}"
+        return r
+    c, rt = mail.classification, mail.routing
+    if c is not None:
+        r.got_kind = str(c.kind.value if hasattr(c.kind, "value") else c.kind)
+        r.got_flags = frozenset(c.flags)
+        r.got_lang = c.language
+        r.cues = tuple(c.cues)
+    if rt is not None:
+        r.got_unit = rt.unit_id
+        r.got_role = rt.handler_role
+        r.route_cues = tuple(rt.cues)
+    return r
+
+
+def pct(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def fmt_pct(v: float | None) -> str:
+    return "   n/a" if v is None else f"{v * 100:5.1f}%"
+
+
+def unit_name(u: str | None) -> str:
+    return TRIAGE if u is None else u
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default="tests/corpus", help="directory with *.eml and labels.jsonl")
+    ap.add_argument("--config", default="config/mailflow.toml")
+    ap.add_argument("--verbose", "-v", action="store_true", help="list every miss with its cues")
+    args = ap.parse_args(argv)
+
+    corpus = Path(args.corpus)
+    if not corpus.is_absolute() and not corpus.exists():
+        corpus = ROOT / args.corpus
+    cfg_path = Path(args.config)
+    if not cfg_path.is_absolute() and not cfg_path.exists():
+        cfg_path = ROOT / args.config
+    try:
+        labels = load_labels(corpus)
+        cfg = config_mod.load(str(cfg_path), env={})
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported, never gating
+        print(f"bench/classify.py: cannot read the corpus or the config: {exc}", file=sys.stderr)
+        return 0
+    calendar = WorkCalendar()
+
+    results = [run_one(lab, n, corpus, cfg, calendar) for n, lab in enumerate(labels, 1)]
+    total = len(results)
+
+    # -- kind
+    confusion: Counter[tuple[str, str]] = Counter()
+    kind_ok = 0
+    for r in results:
+        got = r.got_kind or "(error)"
+        confusion[(r.want_kind, got)] += 1
+        if r.got_kind == r.want_kind:
+            kind_ok += 1
+        else:
+            r.misses.append(f"kind {r.want_kind} -> {got}")
+
+    # -- flags
+    flag_stats: dict[str, dict[str, int]] = {}
+    for flag in FLAGS:
+        tp = fp = fn = 0
+        for r in results:
+            want, got = flag in r.want_flags, flag in r.got_flags
+            if want and got:
+                tp += 1
+            elif got and not want:
+                fp += 1
+                r.misses.append(f"flag {flag}: false positive")
+            elif want and not got:
+                fn += 1
+                r.misses.append(f"flag {flag}: missed")
+        flag_stats[flag] = {"tp": tp, "fp": fp, "fn": fn, "support": tp + fn}
+    exact_flags = sum(1 for r in results if r.error is None and r.got_flags & set(FLAGS) == r.want_flags)
+
+    # -- language
+    lang_ok = 0
+    for r in results:
+        if r.got_lang == r.want_lang:
+            lang_ok += 1
+        else:
+            r.misses.append(f"language {r.want_lang} -> {r.got_lang}")
+
+    # -- routing
+    route_ok = 0
+    per_unit: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in results:
+        ok = r.error is None and r.got_unit == r.want_unit
+        key = (r.org, unit_name(r.want_unit))
+        per_unit[key][1] += 1
+        if ok:
+            route_ok += 1
+            per_unit[key][0] += 1
+        else:
+            got = "(error)" if r.error else unit_name(r.got_unit)
+            r.misses.append(f"unit {unit_name(r.want_unit)} -> {got}")
+    triage_want = [r for r in results if r.want_unit is None]
+    triage_ok = sum(1 for r in triage_want if r.error is None and r.got_unit is None)
+
+    # -- print
+    errors = [r for r in results if r.error]
+    print(f"corpus: {corpus}  messages: {total}  "
+          f"(norrmalm {sum(r.org == 'norrmalm' for r in results)}, nacka {sum(r.org == 'nacka' for r in results)})"
+          + (f"  errors: {len(errors)}" if errors else ""))
+    print()
+    kind_acc = pct(kind_ok, total)
+    print(f"kind accuracy      {fmt_pct(kind_acc)}  ({kind_ok}/{total})   target {TARGETS['kind_accuracy']:.0%}")
+    cols = list(KINDS) + (["(error)"] if any(g == "(error)" for _, g in confusion) else [])
+    print("  confusion (rows: expected, columns: got)")
+    print("  " + " " * 12 + "".join(f"{c:>11}" for c in cols) + f"{'total':>8}")
+    for want in KINDS:
+        row = [confusion[(want, got)] for got in cols]
+        print("  " + f"{want:<12}" + "".join(f"{v:>11}" for v in row) + f"{sum(row):>8}")
+    print()
+    print("flags              precision  recall   tp   fp   fn  support")
+    for flag in FLAGS:
+        s = flag_stats[flag]
+        prec, rec = pct(s["tp"], s["tp"] + s["fp"]), pct(s["tp"], s["tp"] + s["fn"])
+        s["precision"], s["recall"] = prec, rec
+        print(f"  {flag:<17}{fmt_pct(prec):>9} {fmt_pct(rec):>7} {s['tp']:>4} {s['fp']:>4} {s['fn']:>4} {s['support']:>8}")
+    ls = flag_stats["lex_sarah"]
+    print(f"  lex_sarah targets: recall {TARGETS['lex_sarah_recall']:.0%}, precision {TARGETS['lex_sarah_precision']:.0%}")
+    print(f"  messages with exactly the expected flags: {exact_flags}/{total}")
+    print()
+    lang_acc = pct(lang_ok, total)
+    print(f"language accuracy  {fmt_pct(lang_acc)}  ({lang_ok}/{total})")
+    by_lang = Counter(r.want_lang for r in results)
+    for lang in sorted(by_lang):
+        ok = sum(1 for r in results if r.want_lang == lang and r.got_lang == lang)
+        print(f"  {lang}: {ok}/{by_lang[lang]}")
+    print()
+    route_acc = pct(route_ok, total)
+    print(f"routing accuracy   {fmt_pct(route_acc)}  ({route_ok}/{total})   target {TARGETS['routing_accuracy']:.0%}")
+    print(f"  triage (no unit expected): {triage_ok}/{len(triage_want)}")
+    for org in sorted({k[0] for k in per_unit}):
+        cells = [f"{u} {ok}/{n}" for (o, u), (ok, n) in sorted(per_unit.items()) if o == org]
+        print(f"  {org}: " + ", ".join(cells))
+    roles = Counter(r.got_role or "(none)" for r in results)
+    print("  handler roles: " + ", ".join(f"{k} {v}" for k, v in sorted(roles.items())))
+
+    if args.verbose:
+        missed = [r for r in results if r.misses]
+        print()
+        print(f"misses ({len(missed)} messages)")
+        for r in missed:
+            print()
+            print(f"- {r.file} [{r.org}]")
+            if r.note:
+                print(f"    note:     {r.note}")
+            if r.error:
+                print(f"    error:    {r.error}")
+            print(f"    expected: kind={r.want_kind} flags={sorted(r.want_flags)} unit={unit_name(r.want_unit)} lang={r.want_lang}")
+            print(f"    got:      kind={r.got_kind} flags={sorted(r.got_flags)} unit={unit_name(r.got_unit)} "
+                  f"role={r.got_role} lang={r.got_lang}")
+            print(f"    misses:   {'; '.join(r.misses)}")
+            print(f"    cues:     {' | '.join(r.cues) or '-'}")
+            print(f"    route:    {' | '.join(r.route_cues) or '-'}")
+
+    summary = {
+        "messages": total,
+        "errors": len(errors),
+        "kind_accuracy": kind_acc,
+        "language_accuracy": lang_acc,
+        "routing_accuracy": route_acc,
+        "triage_accuracy": pct(triage_ok, len(triage_want)),
+        "flags": {f: {k: flag_stats[f][k] for k in ("precision", "recall", "tp", "fp", "fn")} for f in FLAGS},
+        "targets_met": {
+            "kind_accuracy": kind_acc is not None and kind_acc >= TARGETS["kind_accuracy"],
+            "lex_sarah_recall": ls["recall"] is not None and ls["recall"] >= TARGETS["lex_sarah_recall"],
+            "lex_sarah_precision": ls["precision"] is not None and ls["precision"] >= TARGETS["lex_sarah_precision"],
+            "routing_accuracy": route_acc is not None and route_acc >= TARGETS["routing_accuracy"],
+        },
+    }
+    print()
+    print(json.dumps(summary, ensure_ascii=False, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
