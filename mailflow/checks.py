@@ -10,6 +10,9 @@ import aiosmtplib
 from mailflow.adapters.imap import ImapMailbox
 from mailflow.adapters.templates import LANGUAGES, MAILS, Templates
 from mailflow.config import Config, Organization, secret
+from mailflow.deadlines import WorkCalendar
+from mailflow.reports import build_digest, digest_context
+from mailflow.schedule import Party
 from mailflow.errors import MailflowError
 from mailflow.model import Attachment
 
@@ -45,7 +48,38 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "original_text": "Exempeltext.",
         "attachments": (Attachment("bild.jpg", "image/jpeg", 1000),),
         "notes": ("Utfört: #enhet hemtjanst",),
+        "contact_lines": ["Exempel Exempelsson", "070-000 00 00"],
+        "received_by": org.registrar,
+        # the deadline job's mails (see mailflow/schedule.py)
+        "about": "first_response",
+        "deadline": date(2026, 1, 9),
+        "level": 1,
+        "recipient_name": "Exempel",
+        "recipient_role": "department_head",
+        "department_name": org.departments[0].name,
+        "manager_name": unit.manager_name,
+        "manager_email": unit.manager,
+        "counterpart_name": "",
+        "counterpart_email": "",
+        "summary": "Exempelärende",
+        "report_due": None,
+        "days_left": 1,
+        "overdue_working_days": 1,
+        "earlier": [Party("manager", unit.manager_name, unit.manager)],
+        "delay_reason": org.policy.delay_reason,
+        "handled_by_name": org.departments[0].head_name,
+        "handled_by_email": org.departments[0].head,
+        "handled_by_role": "department_head",
     }
+
+
+def render_sample(templates: Templates, org: Organization, name: str, lang: str) -> tuple[str, str, str]:
+    """One template rendered once with plausible values."""
+    if name == "digest":
+        digest = build_digest(org, date(2026, 1, 2), datetime(2026, 1, 1, 7, 30, tzinfo=timezone.utc),
+                              [], [], [], WorkCalendar())
+        return templates.render(name, lang, **digest_context(digest, org, lang))
+    return templates.render(name, lang, **sample_context(org, name))
 
 
 def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
@@ -70,7 +104,7 @@ def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
             for lang in LANGUAGES:
                 for name in MAILS:
                     check(f"template {lang}/{name} for {org.id}",
-                          lambda o=org, n=name, l=lang: templates.render(n, l, **sample_context(o, n)))
+                          lambda o=org, n=name, l=lang: render_sample(templates, o, n, l))
 
     def database() -> None:
         from mailflow.adapters.store import Store

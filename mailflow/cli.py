@@ -42,6 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     case.add_argument("ref")
     case.add_argument("--json", action="store_true")
 
+    digest = sub.add_parser("digest", help="the registrar's digest for a day: printed, or mailed with --send")
+    digest.add_argument("--org", help="one organization (default: all)")
+    digest.add_argument("--date", help="the day (YYYY-MM-DD; default today)")
+    digest.add_argument("--send", action="store_true", help="mail it to the registrar (once per day)")
+    digest.add_argument("--html", action="store_true", help="print the HTML part instead of the text")
+
+    report = sub.add_parser("report", help="statistics for a tertial or a year")
+    report.add_argument("--org", required=True, help="an organization id, or all")
+    report.add_argument("--period", required=True, help="2026-T1, 2026-T2, 2026-T3 or 2026")
+    report.add_argument("--format", choices=["html", "csv", "json"], default="html")
+    report.add_argument("--out", help="write to this file (default: standard output)")
+
     sub.add_parser("check-config", help="validate the config and reach every mailbox and the SMTP server")
 
     purge = sub.add_parser("purge", help="delete archived raw messages and person records past retention")
@@ -84,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "check-config": cmd_check_config,
             "db": cmd_db,
             "purge": cmd_purge,
+            "digest": cmd_digest,
+            "report": cmd_report,
         }[args.command]
         return handler(cfg, args)
     except UnknownCase as exc:
@@ -129,7 +143,8 @@ def cmd_run(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     if args.once:
         report = asyncio.run(service.run_once())
         parts = [f"{n} {o}" for o, n in sorted(report.outcomes.items())] or ["no new messages"]
-        print("pass: " + ", ".join(parts) + f"; mails sent {report.sent}, failed {report.send_failed}")
+        print("pass: " + ", ".join(parts) + f"; deadline mails {report.deadline_mails}, digests {report.digests}; "
+              f"mails sent {report.sent}, failed {report.send_failed}")
         for ref in report.refs:
             print(f"  registered {ref}")
         for err in report.mailbox_errors:
@@ -244,6 +259,78 @@ def cmd_purge(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         done = purge(reg.session, before)
     print(f"purged everything archived before {day.isoformat()}: {done.raw_messages} raw messages, "
           f"{done.mail_bodies} sent mail bodies, {done.people} person records")
+    return 0
+
+
+def _orgs(cfg: config_mod.Config, org_id: str | None) -> list[config_mod.Organization]:
+    if not org_id or org_id == "all":
+        return list(cfg.organizations)
+    try:
+        return [cfg.org(org_id)]
+    except KeyError:
+        known = ", ".join(o.id for o in cfg.organizations)
+        raise MailflowError(f"--org: no organization {org_id!r} (configured: {known})") from None
+
+
+def cmd_digest(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.clock import SystemClock
+    from mailflow.service import Service
+
+    service = Service(cfg, _store(cfg), SystemClock())
+    for org in _orgs(cfg, args.org):
+        tz = service.calendars[org.id].tz
+        try:
+            day = date.fromisoformat(args.date) if args.date else datetime.now(tz).date()
+        except ValueError:
+            raise MailflowError(f"--date: not a date (YYYY-MM-DD): {args.date!r}") from None
+        if args.send:
+            if service.jobs.queue_digest(org, day):
+                sent, failed = asyncio.run(service.send_outbox())
+                print(f"{org.id}: digest for {day} queued for {org.registrar}; mails sent {sent}, failed {failed}")
+            else:
+                print(f"{org.id}: the digest for {day} was already sent")
+            continue
+        subject, text, html, since = service.jobs.render_digest(org, day)
+        if args.html:
+            print(html)
+        else:
+            print(f"Ämne: {subject}\n\n{text}")
+    return 0
+
+
+def cmd_report(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.adapters import queries
+    from mailflow.reports import Period, period_stats, report_csv, report_html, report_json
+    from mailflow.service import Service
+    from mailflow.clock import SystemClock
+
+    try:
+        period = Period.parse(args.period)
+    except ValueError as exc:
+        raise MailflowError(f"--period: {exc}") from None
+    service = Service(cfg, _store(cfg), SystemClock())
+    now = service.clock.now()
+    stats = []
+    for org in _orgs(cfg, args.org):
+        cal = service.calendars[org.id]
+        start = datetime.combine(period.start, datetime.min.time(), tzinfo=cal.tz) - timedelta(days=1)
+        end = datetime.combine(period.end, datetime.min.time(), tzinfo=cal.tz) + timedelta(days=2)
+        with service.store.transaction() as reg:
+            recs = queries.records(reg.session, queries.cases_between(reg.session, org.id, start, end))
+        stats.append(period_stats(org, period, recs, cal, as_of=now))
+    if args.format == "csv":
+        data = report_csv(stats)
+    elif args.format == "json":
+        data = report_json(stats).encode("utf-8")
+    else:
+        data = report_html(stats).encode("utf-8")
+    if args.out:
+        with open(args.out, "wb") as fh:
+            fh.write(data)
+        print(f"wrote {args.out} ({len(data)} bytes, {args.format}, {', '.join(s.org_id for s in stats)}, {period.key})")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     return 0
 
 

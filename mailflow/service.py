@@ -26,12 +26,15 @@ from mailflow.clock import Clock
 from mailflow.config import Config, ImapSettings, Organization, clock_time
 from mailflow.deadlines import WorkCalendar
 from mailflow.errors import ConfigError, DuplicateMessage, MailboxError, StoreError
+from mailflow.jobs import Jobs
 from mailflow.model import Mail, MailboxRole, Outcome, Source
 
 log = logging.getLogger(__name__)
 
 # recorded messages are moved out of the folder in batches of this many
 FILE_BATCH = 20
+# seconds between deadline and digest passes while the service runs
+JOBS_INTERVAL = 60.0
 
 
 @dataclass
@@ -43,6 +46,8 @@ class PassReport:
     mailbox_errors: list[str] = field(default_factory=list)
     sent: int = 0
     send_failed: int = 0
+    deadline_mails: int = 0
+    digests: int = 0
 
     def merge(self, other: PassReport) -> None:
         self.outcomes.update(other.outcomes)
@@ -75,6 +80,7 @@ class Service:
             for o in config.organizations
         }
         self.worker = f"mailflow-{uuid.uuid4().hex[:8]}"
+        self.jobs = Jobs(config, store, self.templates, clock, self.calendars)
 
     def mailboxes(self) -> list[Watched]:
         out = []
@@ -178,12 +184,17 @@ class Service:
     # -- a whole pass ------------------------------------------------------------
 
     async def run_once(self) -> PassReport:
-        """Every mailbox once (concurrently), then the outbox."""
+        """Every mailbox once (concurrently), the deadlines, the digests, then the outbox."""
         report = PassReport()
         for r in await asyncio.gather(*(asyncio.to_thread(self.pass_mailbox, w) for w in self.mailboxes())):
             report.merge(r)
+        report.deadline_mails, report.digests = await asyncio.to_thread(self.timed_jobs)
         report.sent, report.send_failed = await self.send_outbox()
         return report
+
+    def timed_jobs(self) -> tuple[int, int]:
+        """The deadline pass and the digests; (mails queued, digests queued)."""
+        return self.jobs.deadlines(), self.jobs.digests_due()
 
     async def send_outbox(self) -> tuple[int, int]:
         return await drain(OutboxQueue(self.store, self.worker), SmtpSender(self.config.smtp), self.clock)
@@ -238,8 +249,15 @@ class Service:
         ]
         for t in threads:
             t.start()
+        last_jobs = 0.0
         try:
             while not stop.is_set():
+                if loop.time() - last_jobs >= JOBS_INTERVAL:
+                    try:
+                        await asyncio.to_thread(self.timed_jobs)
+                    except (StoreError, ConfigError) as exc:
+                        log.error("event=jobs_error error=%s", exc)
+                    last_jobs = loop.time()
                 try:
                     await self.send_outbox()
                 except StoreError as exc:

@@ -124,7 +124,8 @@ class World:
     """The shipped example organizations on the session's servers, in a namespace of their own."""
 
     def __init__(self, tmp: Path, dovecot: Dovecot, smtp: SmtpSink, db_url: str,
-                 org_overrides: dict[str, dict[str, Any]] | None = None) -> None:
+                 org_overrides: dict[str, dict[str, Any]] | None = None,
+                 service_overrides: dict[str, Any] | None = None) -> None:
         self.ns = "t" + uuid.uuid4().hex[:8]
         self.dovecot = dovecot
         self.smtp = smtp
@@ -150,6 +151,8 @@ class World:
         service["service"]["database_url"] = db_url
         service["service"]["templates_dir"] = str(ROOT / "templates")
         service["service"]["poll_interval_seconds"] = 1
+        # digests only where a test asks for them (tests/test_digest.py sets its own time)
+        service["service"]["digest_time"] = (service_overrides or {}).get("digest_time", "23:00")
         service["smtp"]["port"] = smtp.port
         self.config_path = self.dir / "mailflow.toml"
         self.config_path.write_text(dumps(service), encoding="utf-8")
@@ -228,8 +231,9 @@ def make_world(tmp_path: Path, dovecot: Dovecot, smtp: SmtpSink, sqlite_url: str
     """A world on SQLite with some organization keys changed."""
     made: list[World] = []
 
-    def make(overrides: dict[str, dict[str, Any]], db_url: str | None = None) -> World:
-        w = World(tmp_path / f"w{len(made)}", dovecot, smtp, db_url or sqlite_url, overrides)
+    def make(overrides: dict[str, dict[str, Any]], db_url: str | None = None,
+             service: dict[str, Any] | None = None) -> World:
+        w = World(tmp_path / f"w{len(made)}", dovecot, smtp, db_url or sqlite_url, overrides, service)
         made.append(w)
         return w
 

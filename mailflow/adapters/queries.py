@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailflow.adapters.tables import CaseEventRow, CaseRow, MessageRow
+from mailflow.adapters.tables import CaseEventRow, CaseRow, DigestRow, MessageRow, OutboxRow, PersonRow
 from mailflow.errors import UnknownCase
+from mailflow.model import CaseRecord, Direction, Kind, Status
+from mailflow.text import summary as one_line
 
 
 def _iso(value: datetime | date | None, tz: ZoneInfo) -> str | None:
@@ -84,3 +86,136 @@ def list_cases(session: Session, org: str | None = None, status: str | None = No
     if status:
         q = q.where(CaseRow.status == status)
     return list(session.execute(q).scalars())
+
+
+# -- what the deadline job, the digest and the statistics read --------------------
+
+ACTIVE = (Status.OPEN.value, Status.AWAITING_REPORT.value)
+
+
+def record(row: CaseRow, summary: str = "") -> CaseRecord:
+    """A case row as the pure jobs see it: no identity."""
+    return CaseRecord(
+        ref=row.ref, org_id=row.org_id, kind=Kind(row.kind), flags=tuple(row.flags or ()), channel=row.channel,
+        language=row.language, unit_id=row.unit_id, department_id=row.department_id, manager=row.manager,
+        handler=row.handler, handler_role=row.handler_role, status=Status(row.status), triage=row.triage,
+        received_at=row.received_at, first_response_due=row.first_response_due, feedback_due=row.feedback_due,
+        report_due=row.report_due, feedback_at=row.feedback_at, report_at=row.report_at, closed_at=row.closed_at,
+        escalation_level=row.escalation_level, summary=summary,
+    )
+
+
+def summaries(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """One de-identified line of each case's first incoming message."""
+    if not case_ids:
+        return {}
+    q = (
+        select(MessageRow.case_id, MessageRow.text, MessageRow.subject)
+        .where(MessageRow.case_id.in_(case_ids), MessageRow.direction == Direction.IN.value)
+        .order_by(MessageRow.case_id, MessageRow.at, MessageRow.id)
+    )
+    out: dict[int, str] = {}
+    for case_id, text_, subject in session.execute(q):
+        if case_id not in out:
+            out[case_id] = one_line(subject or text_ or "", 100)
+    return out
+
+
+def records(session: Session, rows: list[CaseRow]) -> list[CaseRecord]:
+    lines = summaries(session, [r.id for r in rows if r.id is not None])
+    return [record(r, lines.get(r.id or 0, "")) for r in rows]
+
+
+def active_case_ids(session: Session, org_id: str) -> list[int]:
+    q = select(CaseRow.id).where(CaseRow.org_id == org_id, CaseRow.status.in_(ACTIVE)).order_by(CaseRow.id)
+    return [i for i in session.execute(q).scalars() if i is not None]
+
+
+def lock_case(session: Session, case_id: int) -> CaseRow | None:
+    """The case row, locked against other workers until the transaction ends (PostgreSQL)."""
+    q = select(CaseRow).where(CaseRow.id == case_id)
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update()
+    return session.execute(q).scalar_one_or_none()
+
+
+def event_details(session: Session, case_id: int) -> list[dict[str, Any]]:
+    q = select(CaseEventRow.detail).where(CaseEventRow.case_id == case_id)
+    return [d for d in session.execute(q).scalars() if isinstance(d, dict)]
+
+
+def person_email(session: Session, person_id: int | None) -> str | None:
+    if person_id is None:
+        return None
+    person = session.get(PersonRow, person_id)
+    return person.email if person and person.email else None
+
+
+def first_message_ids(session: Session, case_id: int) -> tuple[str | None, str | None]:
+    """The case's first incoming Message-ID and its first forward's (to thread reminders and notices)."""
+    def first(direction: str, purpose: str | None) -> str | None:
+        q = select(MessageRow.message_id).where(MessageRow.case_id == case_id, MessageRow.direction == direction)
+        if purpose:
+            q = q.where(MessageRow.purpose == purpose)
+        return session.execute(q.order_by(MessageRow.at, MessageRow.id).limit(1)).scalar_one_or_none()
+
+    return first(Direction.IN.value, None), first(Direction.OUT.value, "forward")
+
+
+def cases_between(session: Session, org_id: str, start: datetime, end: datetime) -> list[CaseRow]:
+    q = select(CaseRow).where(CaseRow.org_id == org_id, CaseRow.received_at >= start, CaseRow.received_at < end)
+    return list(session.execute(q.order_by(CaseRow.received_at, CaseRow.id)).scalars())
+
+
+def digest_rows(session: Session, org_id: str, since: datetime) -> list[CaseRow]:
+    """Every open case, and every case that arrived or changed since the last digest."""
+    q = select(CaseRow).where(
+        CaseRow.org_id == org_id,
+        CaseRow.status.in_(ACTIVE) | (CaseRow.received_at >= since) | (CaseRow.updated_at >= since),
+    )
+    return list(session.execute(q.order_by(CaseRow.received_at, CaseRow.id)).scalars())
+
+
+def events_since(session: Session, org_id: str, since: datetime, kinds: tuple[str, ...]) -> list[tuple[str, str, datetime]]:
+    q = (
+        select(CaseRow.ref, CaseEventRow.kind, CaseEventRow.at)
+        .join(CaseRow, CaseRow.id == CaseEventRow.case_id)
+        .where(CaseRow.org_id == org_id, CaseEventRow.kind.in_(kinds), CaseEventRow.at >= since)
+        .order_by(CaseEventRow.at, CaseEventRow.id)
+    )
+    return [(ref, kind, at) for ref, kind, at in session.execute(q)]
+
+
+def waiting_messages(session: Session, org_id: str, since: datetime) -> list[tuple[str, str | None, datetime, str]]:
+    """Messages of the last period that wait for the registrar: (kind, ref, at, note)."""
+    q = (
+        select(MessageRow.outcome, MessageRow.purpose, CaseRow.ref, MessageRow.created_at, MessageRow.reason)
+        .outerjoin(CaseRow, CaseRow.id == MessageRow.case_id)
+        .where(
+            MessageRow.org_id == org_id,
+            MessageRow.direction == Direction.IN.value,
+            MessageRow.created_at >= since,
+            MessageRow.outcome.in_(("unmatched_staff", "quarantined", "bounce")),
+        )
+        .order_by(MessageRow.created_at, MessageRow.id)
+    )
+    return [(outcome, ref, at, reason or "") for outcome, _purpose, ref, at, reason in session.execute(q)]
+
+
+def failed_mails(session: Session, org_id: str, since: datetime) -> list[tuple[str | None, datetime, str]]:
+    q = (
+        select(CaseRow.ref, OutboxRow.created_at, OutboxRow.last_error)
+        .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
+        .where(OutboxRow.org_id == org_id, OutboxRow.status == "failed", OutboxRow.created_at >= since)
+    )
+    return [(ref, at, err or "") for ref, at, err in session.execute(q)]
+
+
+def last_digest(session: Session, org_id: str) -> DigestRow | None:
+    q = select(DigestRow).where(DigestRow.org_id == org_id).order_by(DigestRow.day.desc()).limit(1)
+    return session.execute(q).scalar_one_or_none()
+
+
+def digest_for(session: Session, org_id: str, day: date) -> DigestRow | None:
+    q = select(DigestRow).where(DigestRow.org_id == org_id, DigestRow.day == day)
+    return session.execute(q).scalar_one_or_none()

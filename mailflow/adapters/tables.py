@@ -182,3 +182,16 @@ class CaseEventRow(SQLModel, table=True):
     kind: str = Field(max_length=32)
     actor: str = Field(default="mailflow", max_length=320)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class DigestRow(SQLModel, table=True):
+    """One registrar digest per organization and day: the unique key makes it once-only across workers."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("org_id", "day", name="uq_digests_org_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(max_length=64)
+    day: date
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    message_id: str = Field(max_length=998)

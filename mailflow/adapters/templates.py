@@ -10,7 +10,8 @@ import jinja2
 from mailflow.errors import ConfigError
 
 LANGUAGES = ("sv", "en")
-MAILS = ("ack", "forward", "citizen_reply", "staff_reply")
+MAILS = ("ack", "forward", "citizen_reply", "staff_reply", "reminder", "escalation", "delay_notice",
+         "report_reminder", "digest")
 
 _MONTHS = {
     "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",

@@ -149,6 +149,7 @@ class Act:
         reply_to = [a for a in (citizen, org.registrar) if a]
         cc = [unit.manager] if routing.handler_role in ("provider", "district") and unit is not None else []
         form = mail.form
+        contact_lines: list[str] = []
         if raw is not None:  # a re-forward after a command: the case's first message
             from mailflow.pipeline.parse import parse_bytes
 
@@ -160,6 +161,9 @@ class Act:
         elif form is not None:
             original_from = (form.person.name or form.person.email) if form.person else ""
             original_subject, original_text, attachments = p.subject, form.text, ()
+            if form.person is not None:  # the manager needs every way to reach the citizen
+                contact_lines = [x for x in (form.person.name, form.person.email, form.person.phone,
+                                             form.person.address) if x]
         else:
             original_from = (p.from_.name or p.from_.email) if p.from_ else ""
             original_subject, original_text, attachments = p.subject, p.text, p.attachments
@@ -187,6 +191,8 @@ class Act:
             original_subject=original_subject,
             original_text=original_text,
             attachments=attachments,
+            contact_lines=contact_lines,
+            received_by=mail.sender if form is not None else "",
         )
         return self._mail(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
                           subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject or subject),

@@ -8,6 +8,7 @@ from datetime import date
 from mailflow.config import EMAIL_RE, Organization
 from mailflow.model import Form, Kind, Person
 from mailflow.pipeline.commands import KINDS
+from mailflow.text import own_words
 
 CHANNELS = {
     "telefon": "phone", "phone": "phone", "samtal": "phone",
@@ -63,7 +64,7 @@ def parse_form(text: str, org: Organization) -> tuple[Form, list[str]]:
     channel = CHANNELS.get(raw_channel)
     if channel is None:
         raise FormError(f"Kanal {raw_channel!r} känns inte igen; skriv telefon, besök, brev, möte eller frågestund")
-    complaint = "\n".join(body).strip()
+    complaint = own_words("\n".join(body).strip())[1]  # without the staff member's signature
     if not complaint:
         raise FormError("fältet Synpunkt/klagomål är tomt")
     unit_id = None

@@ -1,0 +1,173 @@
+"""The timed work of `run`: the deadline pass and the registrar's daily digest.
+
+Both decide with pure code (`schedule.due_actions`, `reports.build_digest`) and
+write with the same pattern as the pipeline: the outbox mail and the record that
+it was made (a case event, a digest row) commit in one transaction, so a pass
+repeated at the same or a later time, or by a second worker, sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from mailflow import mime, schedule
+from mailflow.adapters import queries
+from mailflow.adapters.outbox import queue
+from mailflow.adapters.store import Store
+from mailflow.adapters.tables import CaseEventRow, DigestRow
+from mailflow.adapters.templates import Templates
+from mailflow.clock import Clock
+from mailflow.config import Config, Organization, clock_time
+from mailflow.deadlines import WorkCalendar
+from mailflow.model import Event, OutMail, Purpose, Role, email_key
+from mailflow.reports import DigestEvent, TriageItem, build_digest, digest_context
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Jobs:
+    config: Config
+    store: Store
+    templates: Templates
+    clock: Clock
+    calendars: dict[str, WorkCalendar]
+
+    # -- deadlines -------------------------------------------------------------------
+
+    def deadlines(self) -> int:
+        """Queue every reminder, escalation and delay notice that is due now; returns how many."""
+        hours = schedule.configured_hours(self.config.service)
+        now = self.clock.now()
+        queued = 0
+        for org in self.config.organizations:
+            cal = self.calendars[org.id]
+            if schedule.send_window(now, cal, *hours) is None:
+                continue  # nights, weekends and holidays: the next working morning sends it
+            with self.store.transaction() as reg:
+                ids = queries.active_case_ids(reg.session, org.id)
+            for case_id in ids:
+                queued += self._case_deadlines(org, cal, case_id, now, hours)
+        return queued
+
+    def _case_deadlines(self, org: Organization, cal: WorkCalendar, case_id: int, now: datetime,
+                        hours: tuple[time, time]) -> int:
+        with self.store.transaction() as reg:
+            s = reg.session
+            row = queries.lock_case(s, case_id)  # a second worker waits here, then sees the events
+            if row is None or row.status not in queries.ACTIVE:
+                return 0
+            rec = queries.records(s, [row])[0]
+            done = schedule.done_keys(queries.event_details(s, case_id))
+            actions = schedule.due_actions(rec, org, cal, now, done, hours)
+            if not actions:
+                return 0
+            citizen = queries.person_email(s, row.person_id)
+            first_in, first_forward = queries.first_message_ids(s, case_id)
+            made = 0
+            for action in actions:
+                to = ((citizen,) if citizen else ()) if action.to_citizen else action.to
+                event = action.event()
+                if not to:  # nobody to write to (a citizen without e-mail): recorded, not sent
+                    event = Event(event.kind, {**event.detail, "skipped": "no address"})
+                else:
+                    out = self._action_mail(org, row.ref, action, to, citizen, first_in, first_forward, now)
+                    queue(s, out, org_id=org.id, case_id=case_id, now=now, party_key=email_key(to[0]))
+                    made += 1
+                s.add(CaseEventRow(case_id=case_id, at=now, kind=event.kind, actor=event.actor,
+                                   detail=dict(event.detail)))
+                if action.level > row.escalation_level:
+                    row.escalation_level = action.level
+                    row.updated_at = now
+                log.info("event=deadline_action case=%s key=%s", row.ref, action.key)
+            return made
+
+    def _action_mail(self, org: Organization, ref: str, action: schedule.Action, to: tuple[str, ...],
+                     citizen: str | None, first_in: str | None, first_forward: str | None,
+                     now: datetime) -> OutMail:
+        subject, text, html = self.templates.render(action.template, action.language, **dict(action.context))
+        reply_to = ((citizen,) if action.reply_to_citizen and citizen else ()) + action.reply_to
+        parent = first_in if action.to_citizen else (first_forward or first_in)
+        message_id = mime.make_message_id(f"{org.id}|{ref}|{action.key}", mime.domain_of(org.complaints_address))
+        payload = mime.build(
+            message_id=message_id, sender=(org.name, org.complaints_address), to=to, cc=action.cc,
+            reply_to=reply_to, subject=subject, text=text, html=html, at=now, in_reply_to=parent,
+            references=(p for p in (first_in, first_forward) if p),  # type: ignore[arg-type]
+            headers={"X-Mailflow-Case": ref, "X-Mailflow-Purpose": action.purpose.value,
+                     "Auto-Submitted": "auto-generated"},
+        )
+        return OutMail(message_id=message_id, purpose=action.purpose, sender=org.complaints_address,
+                       recipients=tuple(dict.fromkeys(to + action.cc)), subject=subject, record_subject=subject,
+                       payload=payload, role=Role.SYSTEM)
+
+    # -- the daily digest --------------------------------------------------------------
+
+    def digests_due(self) -> int:
+        """Each organization's digest, once per working day from `digest_time`; returns how many queued."""
+        now = self.clock.now()
+        at = clock_time(self.config.service.digest_time)
+        queued = 0
+        for org in self.config.organizations:
+            cal = self.calendars[org.id]
+            local = now.astimezone(cal.tz)
+            if not cal.is_working_day(local.date()) or local.time() < at:
+                continue
+            if self.queue_digest(org, local.date()):
+                queued += 1
+        return queued
+
+    def render_digest(self, org: Organization, day: date) -> tuple[str, str, str, datetime]:
+        """The digest of `day`: (subject, text, html, since)."""
+        cal = self.calendars[org.id]
+        with self.store.transaction() as reg:
+            s = reg.session
+            previous = queries.last_digest(s, org.id)
+            if previous is not None and previous.day < day:
+                since = previous.sent_at
+            else:  # the first digest, or a reprint: the working day before
+                start = datetime.combine(day, clock_time(self.config.service.digest_time), tzinfo=cal.tz)
+                since = start - timedelta(days=1)
+                while not cal.is_working_day(since.astimezone(cal.tz).date()) and since > start - timedelta(days=7):
+                    since -= timedelta(days=1)
+            recs = queries.records(s, queries.digest_rows(s, org.id, since))
+            events = [DigestEvent(ref, kind, at_)
+                      for ref, kind, at_ in queries.events_since(s, org.id, since, ("feedback", "report"))]
+            triage = [TriageItem(kind, at_, ref, note) for kind, ref, at_, note in
+                      queries.waiting_messages(s, org.id, since)]
+            triage += [TriageItem("failed_mail", at_, ref, note) for ref, at_, note in
+                       queries.failed_mails(s, org.id, since)]
+        for r in recs:
+            if r.status.value in queries.ACTIVE and r.handler_role == "triage":
+                triage.append(TriageItem("unrouted", r.received_at, r.ref, r.triage or ""))
+            elif r.triage and r.received_at >= since and "quotes case number" in r.triage:
+                triage.append(TriageItem("foreign_ref", r.received_at, r.ref, "anger ett annat ärendes nummer"))
+        digest = build_digest(org, day, since, recs, events, triage, cal)
+        subject, text, html = self.templates.render("digest", org.language, **digest_context(digest, org, org.language))
+        return subject, text, html, since
+
+    def queue_digest(self, org: Organization, day: date) -> bool:
+        """Queue the digest of `day` unless it was queued before (by this or another worker)."""
+        with self.store.transaction() as reg:
+            if queries.digest_for(reg.session, org.id, day) is not None:
+                return False
+        subject, text, html, _ = self.render_digest(org, day)
+        now = self.clock.now()
+        message_id = mime.make_message_id(f"{org.id}|digest|{day.isoformat()}", mime.domain_of(org.complaints_address))
+        payload = mime.build(message_id=message_id, sender=(org.name, org.complaints_address), to=(org.registrar,),
+                             subject=subject, text=text, html=html, at=now,
+                             headers={"X-Mailflow-Purpose": Purpose.DIGEST.value, "Auto-Submitted": "auto-generated"})
+        out = OutMail(message_id=message_id, purpose=Purpose.DIGEST, sender=org.complaints_address,
+                      recipients=(org.registrar,), subject=subject, record_subject=subject, payload=payload)
+        try:
+            with self.store.transaction() as reg:
+                reg.session.add(DigestRow(org_id=org.id, day=day, sent_at=now, message_id=message_id))
+                reg.session.flush()
+                queue(reg.session, out, org_id=org.id, case_id=None, now=now, party_key=None)
+        except IntegrityError:
+            return False  # another worker queued it first
+        log.info("event=digest_queued org=%s day=%s", org.id, day.isoformat())
+        return True
