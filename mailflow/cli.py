@@ -328,9 +328,11 @@ def cmd_report(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         with open(args.out, "wb") as fh:
             fh.write(data)
         print(f"wrote {args.out} ({len(data)} bytes, {args.format}, {', '.join(s.org_id for s in stats)}, {period.key})")
-    else:
+    elif hasattr(sys.stdout, "buffer"):
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    else:  # a text-only stream (tests capture output this way)
+        sys.stdout.write(data.decode("utf-8-sig"))
     return 0
 
 

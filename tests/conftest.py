@@ -16,6 +16,7 @@ import tempfile
 import tomllib
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime
 from email.message import EmailMessage
@@ -195,7 +196,9 @@ class World:
         os.environ.update(self.env)
         try:
             with redirect_stdout(out), redirect_stderr(err):
-                rc = main(["--config", str(self.config_path), *args])
+                # in a thread of its own: commands run their own event loop, and async tests have one
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    rc = pool.submit(main, ["--config", str(self.config_path), *args]).result()
         finally:
             os.environ.clear()
             os.environ.update(old)

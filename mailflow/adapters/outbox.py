@@ -53,7 +53,7 @@ def queue(session: Session, out: OutMail, *, org_id: str, case_id: int | None, n
         MessageRow(
             org_id=org_id, message_id=out.message_id, case_id=case_id, direction=Direction.OUT.value,
             role=out.role.value, purpose=out.purpose.value, outcome="queued", subject=out.record_subject,
-            text="", at=now, party_key=party_key,
+            text="", at=now, party_key=party_key, created_at=now,
         )
     )
 

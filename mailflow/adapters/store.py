@@ -249,6 +249,7 @@ class Registry:
             mailbox=mail.source.mailbox_key,
             party_key=email_key(mail.sender),
             attachment_count=len(p.attachments) if p else 0,
+            created_at=now,
         )
         s.add(msg)
         try:
