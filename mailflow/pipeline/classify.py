@@ -31,34 +31,53 @@ def has_reply_address(p: Parsed) -> tuple[bool, str]:
 
 
 def classify_text(text: str, subject: str, org: Organization) -> Classification:
-    """The kind, flags and language of a writer's words (pure; flags from text only)."""
+    """The kind, flags and language of a writer's words (pure; flags from text only).
+
+    Strong signs of dissatisfaction make a complaint whatever else is said
+    (Nacka's rule). Weak ones ("tyvärr", "orolig") count only when nothing
+    kinder or more constructive is said. Lex Sarah signs in plain words count;
+    the weak ones only with care around them and not inside praise.
+    """
     body = f"{subject}\n{text}"
     c = org.classifier
     complaint = lexicon.matches(body, lexicon.COMPLAINT + c.complaint)
+    weak_complaint = {w.strip() for w in lexicon.WEAK_COMPLAINT}
+    strong = [w for w in complaint if w not in weak_complaint]
     opinion = lexicon.matches(body, lexicon.OPINION + c.opinion)
     praise = lexicon.matches(body, lexicon.PRAISE + c.praise)
     cues: list[str] = []
-    if complaint:
+    if strong:
         kind = Kind.COMPLAINT
-        cues += [f"complaint:{w}" for w in complaint[:6]]
+        cues += [f"complaint:{w}" for w in strong[:6]]
         if praise:
             cues.append("praise carrying a complaint counts as a complaint")
+        elif opinion:
+            cues.append("a suggestion carrying a complaint counts as a complaint")
     elif praise and len(praise) >= len(opinion):
         kind = Kind.PRAISE
         cues += [f"praise:{w}" for w in praise[:6]]
     elif opinion:
         kind = Kind.OPINION
         cues += [f"opinion:{w}" for w in opinion[:6]]
+    elif complaint:
+        kind = Kind.COMPLAINT
+        cues += [f"complaint:{w} (weak)" for w in complaint[:6]]
     else:
         kind = Kind.COMPLAINT
         cues.append("complaint:default (no cue; a message to the complaints address needs a response)")
 
     flags: list[str] = []
-    sarah = lexicon.matches(body, lexicon.LEX_SARAH + org.lex_sarah.keywords)
-    if sarah:
+    sarah = lexicon.matches(body, lexicon.LEX_SARAH + lexicon.WEAK_LEX_SARAH + org.lex_sarah.keywords)
+    weak_sarah = {w.strip() for w in lexicon.WEAK_LEX_SARAH}
+    strong_sarah = [w for w in dict.fromkeys(sarah) if w not in weak_sarah]
+    care = lexicon.matches(body, lexicon.CARE)
+    if strong_sarah or (sarah and care and kind is not Kind.PRAISE):
         flags.append("lex_sarah")
-        cues += [f"lex_sarah:{w}" for w in sarah[:6]]
-    employee = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE + c.about_employee)
+        cues += [f"lex_sarah:{w}" for w in (strong_sarah or sarah)[:6]]
+        if kind is not Kind.COMPLAINT:
+            kind = Kind.COMPLAINT
+            cues.append("complaint:a suspected misconduct in care is always a complaint")
+    employee = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE + c.about_employee) + lexicon.named_staff(body)
     if employee and kind is Kind.COMPLAINT:
         flags.append("about_employee")
         cues += [f"about_employee:{w}" for w in employee[:4]]

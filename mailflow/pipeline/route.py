@@ -19,8 +19,22 @@ NAME_WEIGHT = 3.0
 KEYWORD_WEIGHT = 1.0
 
 
+def _spread(org: Organization) -> dict[str, int]:
+    """How many units share each keyword: a word many units use says little about which."""
+    count: dict[str, int] = {}
+    for unit in org.units:
+        for word in {k.lower().strip() for k in unit.keywords}:
+            count[word] = count.get(word, 0) + 1
+    return count
+
+
 def unit_scores(text: str, org: Organization) -> list[tuple[float, Unit, list[str]]]:
-    """Every unit with its score and the cues that gave it, best first."""
+    """Every unit with its score and the cues that gave it, best first.
+
+    A unit's name and places weigh 3; a keyword weighs 1 divided by the number
+    of units that list it, so "boendet" shared by three units adds a third.
+    """
+    spread = _spread(org)
     scored = []
     for unit in org.units:
         cues: list[str] = []
@@ -32,7 +46,7 @@ def unit_scores(text: str, org: Organization) -> list[tuple[float, Unit, list[st
             score += PLACE_WEIGHT
             cues.append(f"place:{place}")
         for word in lexicon.matches(text, unit.keywords):
-            score += KEYWORD_WEIGHT
+            score += KEYWORD_WEIGHT / spread.get(word, 1)
             cues.append(f"keyword:{word}")
         if score:
             scored.append((score, unit, cues))
@@ -53,7 +67,7 @@ def route_text(text: str, org: Organization, classification: Classification, uni
         tied = [s for s in scored if s[0] == best[0]]
         if len(tied) == 1:
             unit = best[1]
-            cues = [f"unit:{unit.id} score {best[0]:g}"] + best[2][:5]
+            cues = [f"unit:{unit.id} score {best[0]:.2g}"] + best[2][:5]
         else:
             cues = ["unit:tie between " + ", ".join(s[1].id for s in tied)]
     else:
