@@ -111,3 +111,28 @@ async def test_an_answered_case_gets_no_reminder(world: World) -> None:
     assert world.case("NM-2026-0001")["status"] == "answered"
     for now in (at(3, 18, 9), at(3, 23, 8), at(4, 14, 8)):
         assert await step(world, now) == 0
+
+
+async def test_a_providers_report_is_requested_chased_and_then_stops(world: World) -> None:
+    provider = "kvalitet@omsorgsgruppen.example.se"
+    world.deliver(mails.NORRMALM, mails.build(subject="Omsorgsgruppen",
+                                             body="Hemtjänsten från Omsorgsgruppen har slarvat hos min pappa.\n"),
+                  ARRIVAL)
+    await world.run_once(at(3, 2, 10))
+    case = world.case("NM-2026-0001")
+    assert case["status"] == "awaiting_report" and "external_provider" in case["flags"]
+    assert any(e["kind"] == "report_requested" and e["detail"]["due"] == "2026-03-18" for e in case["events"])
+    assert await step(world, at(3, 17, 9)) >= 1  # reminder before the report is due
+    assert purposes(world, provider) == ["forward", "reminder"]
+    assert await step(world, at(3, 19, 8)) >= 1  # the morning after: chased, the manager in CC
+    chase = world.mailbox(provider)[-1]
+    assert "enhetschef.hemtjanst.norrmalm@stockholm.example.se" in str(chase["Cc"])
+    forward = world.mailbox(provider)[0]
+    report = mails.build(frm=provider, to=mails.NORRMALM_REGISTRAR, subject="SV: " + str(forward["Subject"]),
+                         in_reply_to=forward["Message-ID"].strip("<>"), body="Redogörelse: åtgärdat.\n")
+    world.deliver(mails.NORRMALM_REGISTRAR, report, at(3, 19, 10))
+    await world.run_once(at(3, 19, 11))
+    assert world.case("NM-2026-0001")["status"] == "open"
+    before = len(world.mailbox(provider))
+    await world.run_once(at(4, 2, 9))  # the report track has stopped
+    assert len(world.mailbox(provider)) == before

@@ -337,3 +337,35 @@ async def test_purge_deletes_raw_archive_and_people_past_retention_but_keeps_the
     assert "Hemtjänsten kom inte i tisdags" in case["messages"][0]["text"]
     rc, out, err = world.cli("purge", "--before", "2027-13-01")
     assert rc == 1 and "--before" in err
+
+
+async def test_lex_sarah_case_goes_to_the_handler_and_the_ack_says_nothing_of_it(world: World) -> None:
+    body = ("Hej. Min mamma bor på Sabbatsbergs vård- och omsorgsboende. I natt låg hon på golvet i flera timmar "
+            "eftersom ingen kom när hon larmade, och i morse fick hon fel medicin.\n\nJörgen Bäckman\n")
+    world.deliver(mails.NORRMALM, mails.build(frm="Jörgen Bäckman <jorgen.backman@example.net>",
+                                             subject="Mamma på Sabbatsberg", body=body), ARRIVAL)
+    await world.run_once(NOW)
+    [case] = world.cases()
+    assert "lex_sarah" in case["flags"] and case["unit"] == "sabbatsberg"
+    assert case["manager"] == "lexsarah.norrmalm@stockholm.example.se"
+    assert any(c.startswith("lex_sarah:") for c in case["classification_cues"])
+    assert world.mailbox("enhetschef.sabbatsberg.norrmalm@stockholm.example.se") == []  # not the unit
+    [forward] = world.mailbox("lexsarah.norrmalm@stockholm.example.se")
+    assert "Lex Sarah" in forward.get_body(("plain",)).get_content()
+    [ack] = world.mailbox("jorgen.backman@example.net")
+    ack_text = ack.get_body(("plain",)).get_content() + ack.get_body(("html",)).get_content()
+    for word in ("Lex Sarah", "lex sarah", "missförhållande", "Sabbatsbergs vård- och omsorgsboende"):
+        assert word not in ack_text
+    assert "NM-2026-0001" in ack_text and "Norrmalms stadsdelsförvaltning" in ack_text
+
+
+async def test_anonymous_writer_is_registered_without_ack_or_deadline(world: World) -> None:
+    world.deliver(mails.NORRMALM, mails.build(frm="noreply@anonymous.example.org", subject="Fritidsgården",
+                                             body="Jag vill vara anonym. Fritidsgården i Vasastan var stängd.\n"),
+                  ARRIVAL)
+    await world.run_once(NOW)
+    [case] = world.cases()
+    assert "anonymous" in case["flags"] and case["feedback_due"] is None
+    assert [m["purpose"] for m in case["messages"] if m["direction"] == "out"] == ["forward"]
+    assert any(e["kind"] == "ack_skipped" for e in case["events"])
+    assert rows(world, PersonRow) == []  # nobody's identity is kept
