@@ -197,6 +197,7 @@ def words(text: str) -> list[str]:
 @dataclass(frozen=True)
 class _Entry:
     label: str
+    needle: str  # a plain substring every match contains: a cheap test before the regex
     pattern: re.Pattern[str]
 
 
@@ -208,14 +209,16 @@ def _compile(entries: tuple[str, ...]) -> tuple[_Entry, ...]:
         if not e.strip():
             continue
         if e.startswith("*"):
-            pat = re.escape(e[1:].strip())
+            needle = e[1:].strip()
+            pat = re.escape(needle)
         else:
+            needle = e.strip().split(" * ")[0]
             parts = [re.escape(p) for p in e.strip().split(" * ")]
             body = rf"(?:[{_LETTER}-]+\s+){{0,3}}".join(p + r"\s+" if i < len(parts) - 1 else p
                                                        for i, p in enumerate(parts))
             tail = rf"(?![{_LETTER}])" if e.endswith(" ") else ""
             pat = rf"(?<![{_LETTER}]){body}{tail}"
-        out.append(_Entry(label=e.strip(), pattern=re.compile(pat)))
+        out.append(_Entry(label=e.strip(), needle=needle, pattern=re.compile(pat)))
     return tuple(out)
 
 
@@ -227,7 +230,7 @@ def _normalise(text: str) -> str:
 def matches(text: str, entries: Iterable[str]) -> list[str]:
     """The entries found in the text (lower-cased, whitespace folded)."""
     norm = _normalise(text)
-    return [e.label for e in _compile(tuple(entries)) if e.pattern.search(norm)]
+    return [e.label for e in _compile(tuple(entries)) if e.needle in norm and e.pattern.search(norm)]
 
 
 def named_staff(text: str) -> list[str]:

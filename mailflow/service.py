@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 FILE_BATCH = 20
 # seconds between deadline and digest passes while the service runs
 JOBS_INTERVAL = 60.0
+# SMTP connections the outbox sends over at once
+SMTP_CONNECTIONS = 3
 
 
 @dataclass
@@ -121,7 +123,7 @@ class Service:
                 outcome = mail.outcome or (Outcome.REGISTERED if mail.new_case else Outcome.THREADED)
                 if outcome is not Outcome.DUPLICATE:
                     reg.file(mail, now)
-                reg.record_uid(source, mail.message_id, outcome, now)
+                reg.record_uid(source, mail.message_id, outcome, now, known_new=True)
             return outcome, mail.case_ref
         except DuplicateMessage:
             self._record_uid(source, mail.message_id, Outcome.DUPLICATE)
@@ -197,7 +199,8 @@ class Service:
         return self.jobs.deadlines(), self.jobs.digests_due()
 
     async def send_outbox(self) -> tuple[int, int]:
-        return await drain(OutboxQueue(self.store, self.worker), SmtpSender(self.config.smtp), self.clock)
+        senders = [SmtpSender(self.config.smtp) for _ in range(SMTP_CONNECTIONS)]
+        return await drain(OutboxQueue(self.store, self.worker), senders, self.clock)
 
     # -- the service -------------------------------------------------------------
 

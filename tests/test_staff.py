@@ -31,7 +31,7 @@ async def open_case(world: World, **kw: object) -> str:
 
 
 def the_forward(world: World, to: str = MANAGER) -> tuple[str, str]:
-    forward = world.mailbox(to)[-1]
+    [forward] = [m for m in world.mailbox(to) if m["X-Mailflow-Purpose"] == "forward"]
     return forward["Message-ID"].strip("<>"), str(forward["Subject"])
 
 

@@ -194,27 +194,47 @@ class SmtpSender:
                 client.close()
 
 
-async def drain(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, *, limit: int | None = None) -> tuple[int, int]:
-    """Send what is due now (at most `limit`); returns (sent, failed)."""
+async def drain(queue_: OutboxQueue, senders: SmtpSender | list[SmtpSender], clock: Clock, *,
+                limit: int | None = None) -> tuple[int, int]:
+    """Send what is due now over one or more SMTP connections (at most `limit`); returns (sent, failed)."""
+    pool = senders if isinstance(senders, list) else [senders]
     sent = failed = 0
-    while limit is None or sent + failed < limit:
-        batch = await asyncio.to_thread(queue_.claim, clock.now())
-        if not batch:
-            break
-        for item in batch:
-            try:
-                await sender.send(item.sender, item.recipients, item.payload)
-            except (TransientDelivery, PermanentDelivery) as exc:
-                permanent = isinstance(exc, PermanentDelivery)
-                await asyncio.to_thread(queue_.failed, item, clock.now(), str(exc), permanent)
-                log.warning("event=send_failed outbox_id=%s permanent=%s error=%s", item.id, permanent,
-                            type(exc.__cause__).__name__ if exc.__cause__ else "")
-                failed += 1
-                continue
-            await asyncio.to_thread(queue_.sent, item, clock.now())
-            log.info("event=sent outbox_id=%s", item.id)
-            sent += 1
-        if failed and not sent:
-            break  # the server is down; the retry schedule takes over
-    await sender.close()
+    try:
+        while limit is None or sent + failed < limit:
+            batch = await asyncio.to_thread(queue_.claim, clock.now(), 20 * len(pool))
+            if not batch:
+                break
+            todo: asyncio.Queue[Claimed] = asyncio.Queue()
+            for item in batch:
+                todo.put_nowait(item)
+            results = await asyncio.gather(*(_send_some(queue_, s, clock, todo) for s in pool))
+            batch_sent = sum(r[0] for r in results)
+            sent += batch_sent
+            failed += sum(r[1] for r in results)
+            if not batch_sent:
+                break  # the server is down; the retry schedule takes over
+    finally:
+        for s in pool:
+            await s.close()
+    return sent, failed
+
+
+async def _send_some(queue_: OutboxQueue, sender: SmtpSender, clock: Clock,
+                     todo: asyncio.Queue[Claimed]) -> tuple[int, int]:
+    """One connection's share of a batch: send, then record each mail as sent before the next."""
+    sent = failed = 0
+    while not todo.empty():
+        item = todo.get_nowait()
+        try:
+            await sender.send(item.sender, item.recipients, item.payload)
+        except (TransientDelivery, PermanentDelivery) as exc:
+            permanent = isinstance(exc, PermanentDelivery)
+            await asyncio.to_thread(queue_.failed, item, clock.now(), str(exc), permanent)
+            log.warning("event=send_failed outbox_id=%s permanent=%s error=%s", item.id, permanent,
+                        type(exc.__cause__).__name__ if exc.__cause__ else "")
+            failed += 1
+            continue
+        await asyncio.to_thread(queue_.sent, item, clock.now())
+        log.info("event=sent outbox_id=%s", item.id)
+        sent += 1
     return sent, failed

@@ -342,8 +342,9 @@ class Registry:
             )
         ).scalar_one_or_none()
 
-    def record_uid(self, source: Source, message_id: str, outcome: Outcome, now: datetime) -> None:
-        row = self.uid_seen(source)
+    def record_uid(self, source: Source, message_id: str, outcome: Outcome, now: datetime, *,
+                   known_new: bool = False) -> None:
+        row = None if known_new else self.uid_seen(source)
         if row is None:
             self.session.add(ImapUidRow(mailbox=source.mailbox_key, uidvalidity=source.uidvalidity,
                                         uid=source.uid, message_id=message_id, outcome=outcome.value,
