@@ -39,7 +39,6 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "handler_role": "unit",
         "triage": False,
         "received_at": datetime(2026, 1, 2, 9, 0, tzinfo=timezone.utc),
-        "channel": "email",
         "policy": org.policy,
         "anonymous": False,
         "citizen_address": "medborgare@example.com",

@@ -89,17 +89,14 @@ from types import MappingProxyType
 
 from mailflow.config import Organization, Policy, ServiceSettings, clock_time
 from mailflow.deadlines import WorkCalendar
-from mailflow.model import CaseRecord, Event, Kind, Purpose, Status
+from mailflow.labels import kind_label
+from mailflow.model import CaseRecord, Event, Purpose, Status
 
 Hours = tuple[time, time]
 DEFAULT_HOURS: Hours = (time(8, 0), time(17, 0))
 # a report is due this many working days before the feedback deadline, unless configured
 REPORT_MARGIN_WORKING_DAYS = 2
 _ACTIVE = (Status.OPEN, Status.AWAITING_REPORT)
-KIND_LABELS = {
-    "sv": {Kind.COMPLAINT: "klagomål", Kind.OPINION: "synpunkt", Kind.PRAISE: "beröm"},
-    "en": {Kind.COMPLAINT: "complaint", Kind.OPINION: "suggestion", Kind.PRAISE: "praise"},
-}
 
 
 @dataclass(frozen=True)
@@ -365,7 +362,7 @@ def _common(
         "org": org,
         "contact": org.contact,
         "kind": case.kind.value,
-        "kind_label": KIND_LABELS.get(lang, KIND_LABELS["sv"])[case.kind],
+        "kind_label": kind_label(case.kind, lang),
         "received_at": case.received_at.astimezone(cal.tz),
         "about": about,
         "deadline": deadline,

@@ -268,8 +268,8 @@ class Service:
                 wake.clear()
                 waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
                 await asyncio.wait(waiters, timeout=30, return_when=asyncio.FIRST_COMPLETED)
-                for t in waiters:
-                    t.cancel()
+                for waiter in waiters:
+                    waiter.cancel()
         finally:
             halt.set()
             for t in threads:

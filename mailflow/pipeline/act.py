@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from mailflow import mime
 from mailflow.deadlines import case_deadlines
+from mailflow.labels import kind_label
 from mailflow.model import (
     CaseInfo,
     Classification,
     Deadlines,
     Event,
-    Kind,
     Mail,
     NewCase,
     OutMail,
@@ -30,10 +30,6 @@ from mailflow.model import (
 from mailflow.pipeline import Context
 from mailflow.schedule import report_due
 
-KIND_LABELS = {
-    "sv": {Kind.COMPLAINT: "klagomål", Kind.OPINION: "synpunkt", Kind.PRAISE: "beröm"},
-    "en": {Kind.COMPLAINT: "complaint", Kind.OPINION: "suggestion", Kind.PRAISE: "praise"},
-}
 
 
 def tagged(ref: str, subject: str) -> str:
@@ -109,7 +105,7 @@ class Act:
         effects.append(self._forward(mail, ref, cls, routing, deadlines, citizen, ctx))
         events.append(Event("forwarded", {"to": routing.handler_role}))
         if form is not None:
-            notes = (f"Registrerat som {ref} ({KIND_LABELS['sv'][cls.kind]}).",) + mail.staff_notes
+            notes = (f"Registrerat som {ref} ({kind_label(cls.kind, 'sv')}).",) + mail.staff_notes
             effects.append(self._staff_reply(mail, ref, notes, ctx))
         return replace(mail, new_case=new, effects=tuple(effects), events=mail.events + tuple(events))
 
@@ -124,7 +120,7 @@ class Act:
             ref=ref,
             org=org,
             kind=cls.kind.value,
-            kind_label=KIND_LABELS[lang][cls.kind],
+            kind_label=kind_label(cls.kind, lang),
             channel=channel,
             # a Lex Sarah case names the organization, never the routine
             unit_name=(unit.name if unit and routing.handler_role != "lex_sarah" else ""),
@@ -172,7 +168,7 @@ class Act:
             org.language,
             ref=ref,
             org=org,
-            kind_label=KIND_LABELS[org.language][cls.kind],
+            kind_label=kind_label(cls.kind, org.language),
             flags=cls.flags,
             cues=cls.cues + routing.cues,
             unit=unit,

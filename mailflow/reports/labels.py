@@ -11,44 +11,18 @@ FLAGS: tuple[str, ...] = ("lex_sarah", "about_employee", "anonymous", "external_
 RESTRICTED_FLAGS: frozenset[str] = frozenset({"about_employee", "lex_sarah"})
 TRIAGE = "(triage)"  # the name of "no unit" / "no department"
 
-KIND_LABELS: dict[str, dict[str, str]] = {
-    "sv": {"complaint": "klagomål", "opinion": "synpunkt", "praise": "beröm"},
-    "en": {"complaint": "complaint", "opinion": "suggestion", "praise": "praise"},
-}
-KIND_PLURALS: dict[str, dict[str, str]] = {
-    "sv": {"complaint": "Klagomål", "opinion": "Synpunkter", "praise": "Beröm"},
-    "en": {"complaint": "Complaints", "opinion": "Suggestions", "praise": "Praise"},
-}
-CHANNEL_LABELS: dict[str, dict[str, str]] = {
-    "sv": {"email": "e-post", "phone": "telefon", "visit": "besök", "letter": "brev",
-           "meeting": "möte", "form": "blankett", "web": "webbplats"},
-    "en": {"email": "e-mail", "phone": "phone", "visit": "visit", "letter": "letter",
-           "meeting": "meeting", "form": "form", "web": "website"},
-}
-FLAG_LABELS: dict[str, dict[str, str]] = {
-    "sv": {"lex_sarah": "Lex Sarah", "about_employee": "gäller enskild medarbetare",
-           "anonymous": "anonym", "external_provider": "extern utförare",
-           "other_district": "annan stadsdel"},
-    "en": {"lex_sarah": "Lex Sarah", "about_employee": "about an employee",
-           "anonymous": "anonymous", "external_provider": "external provider",
-           "other_district": "other district"},
-}
+from mailflow.labels import (  # noqa: E402  (one source for every mail and report)
+    CHANNEL_LABELS,
+    FLAG_LABELS,
+    KIND_LABELS,
+    KIND_PLURALS,
+    channel_label,
+    flag_label,
+    kind_label,
+)
 
-
-def _lang(lang: str) -> str:
-    return lang if lang in KIND_LABELS else "sv"
-
-
-def kind_label(kind: str, lang: str = "sv") -> str:
-    return KIND_LABELS[_lang(lang)].get(str(kind), str(kind))
-
-
-def channel_label(channel: str, lang: str = "sv") -> str:
-    return CHANNEL_LABELS[_lang(lang)].get(channel, channel)
-
-
-def flag_label(flag: str, lang: str = "sv") -> str:
-    return FLAG_LABELS[_lang(lang)].get(flag, flag)
+__all__ = ["CHANNEL_LABELS", "FLAG_LABELS", "KIND_LABELS", "KIND_PLURALS", "channel_label", "flag_label",
+           "kind_label"]
 
 
 def unit_name(org: Organization, unit_id: str | None) -> str:
