@@ -165,6 +165,8 @@ class Department(_Model):
     name: str
     head: Email
     head_name: str = ""
+    # care under SoL or LSS, where Lex Sarah applies (not preschool, parks, culture)
+    care: bool = True
 
 
 class LexSarah(_Model):

@@ -44,7 +44,9 @@ COMPLAINT = (
     "gång på gång", "igen och igen", "tre gånger", "två gånger redan", "har inte kunnat", "kunde inte",
     "fick inte", "får inte", "nekad", "nekades", "avslag", "skämmas", "ingen lyssnar", "får ingen hjälp",
     "full av", "krossat glas", "glasbit", "måste städa", "någon måste", "förstörd", "ingen aning", "ledsen",
-    "skrek hela", "grät",
+    "skrek hela", "grät", "räcker inte", "inte räcker", "hänt igen", "är det så här", "är det verkligen",
+    "jag tycker inte att", "obehagligt", "som om han vore", "som om hon vore", "kallar honom", "kallar henne",
+    "nothing has happened", "no longer dares", "have been out", "has been out", "still not", "tell me when",
     # demands and questions that carry a complaint
     "varför har", "varför får", "varför kan", "varför är", "varför ska", "varför blir", "varför måste",
     "hur kan det", "hur kommer det sig", "är det rimligt", "är det meningen", "kan inte vara meningen",
@@ -61,7 +63,7 @@ COMPLAINT = (
     "look into", "not good enough", "fed up", "too many", "too few",
 )
 # dissatisfaction that is easily said in passing: a complaint only with nothing kinder around it
-WEAK_COMPLAINT = ("sämre", "tyvärr", "oro ", "orolig", "ensam ", "kunde inte", "fick inte", "får inte",
+WEAK_COMPLAINT = ("sämre", "sämst", "tyvärr", "oro ", "orolig", "ensam ", "kunde inte", "fick inte", "får inte",
                   "saknar", "saknade", "flera gånger", "missing", "worried", "stressad", "stressade", "ledsen",
                   "grät")
 
@@ -70,6 +72,8 @@ OPINION = (
     "vore det bra", "vore fint", "vore trevligt", "borde", "bör ", "kunde ni", "skulle ni kunna",
     "skulle * kunna", "kanske kunde", "kanske skulle", "synpunkt", "tycker att", "tänkte på", "fundering",
     "undrar om", "hade varit bra", "hade varit trevligt", "förbättr", "vore det möjligt", "går det att",
+    "skulle det gå", "kunde ni inte", "om ni inte kunde", "kanske någon", "vore roligt", "hade varit roligt",
+    "skulle vara roligt", "skulle vara bra",
     "suggest", "suggestion", "idea", "would be nice", "would be good", "could you", "should ",
     "proposal", "propose", "wish", "opinion", "improve", "would it be possible",
 )
@@ -82,7 +86,8 @@ PRAISE = (
     "varm och", "omtänksam", "professionell", "hjälpsam", "uppskatt", "ett stort plus", "guldvärd",
     "eloge", "kudos", "vackraste", "vacker", "njöt", "njuter", "bästa som", "det bästa", "har det bra",
     "tar så väl hand", "tar väl hand", "känns tryggt", "kloka", "strålande", "härlig", "bra jobbat",
-    "så roligt", "så skönt", "skönt med", "var så vänlig", "tog sig tid", "tack!",
+    "så roligt", "så skönt", "skönt med", "var så vänlig", "tog sig tid", "tack!", "tack för", "vill tacka",
+    "höjdpunkt", "godaste", "fortsätt så", "guldklimp", "mycket trevligt", "så stolt", "keep it up",
     "thank you", "thanks so much", "many thanks", "grateful", "wonderful", "excellent", "fantastic",
     "great job", "kind ", "helpful", "appreciate", "praise", "happy with", "lovely", "amazing",
 )
@@ -97,10 +102,18 @@ ANONYMOUS = (
     "won't give my name", "will not give my name", "do not want my name", "don't want my name",
 )
 
+# a complaint about one person's conduct, said outright
+ABOUT_EMPLOYEE_DIRECT = (
+    "hennes bemötande", "hans bemötande", "hens bemötande", "hon var otrevlig", "han var otrevlig",
+    "hen var otrevlig", "vill inte att hon", "vill inte att han", "vill inte att hen", "byta handläggare",
+    "byta socialsekreterare", "byta kontaktperson", "byta boendestödjare", "prata med henne", "prata med honom",
+    "talk to him", "talk to her", "speak to him", "speak to her",
+)
+# words that single out one employee: they make a complaint about an employee only with
+# bad conduct in the same or the next sentence
 ABOUT_EMPLOYEE = (
     "en anställd", "den anställde", "en medarbetare", "hon som heter", "han som heter", "hen som heter",
-    "personen som heter", "vid namn", "som hette", "hennes bemötande", "hans bemötande", "hens bemötande",
-    "hon var otrevlig", "han var otrevlig", "hen var otrevlig", "hon skrek", "han skrek", "hen skrek",
+    "personen som heter", "vid namn", "som hette", "hon skrek", "han skrek", "hen skrek",
     "min handläggare", "handläggaren jag", "den nya pedagogen", "den nya personalen", "en i personalen",
     "en av personalen", "en personal som", "an employee", "a member of staff", "a staff member",
     "her name is", "his name is", "my caseworker", "the caseworker", "one of the carers", "one carer",
@@ -116,7 +129,7 @@ ABOUT_EMPLOYEE = (
 _ROLE = (r"(?:under)?sköterska[n]?|vårdbiträde[t]?|personal(?:en)?|chef(?:en)?|enhetschef(?:en)?|"
          r"(?:fritids)?ledare[n]?|pedagog(?:en)?|lärare[n]?|förskollärare[n]?|barnskötare[n]?|"
          r"handläggare[n]?|handledare[n]?|socialsekreterare[n]?|assistent(?:en)?|boendestödjare[n]?|"
-         r"stödpedagog(?:en)?|staff member|staff|"
+         r"stödpedagog(?:en)?|fröken|fröknarna|staff member|staff|"
          r"kontaktman(?:nen)?|kontaktperson(?:en)?|vikarie[n]?|chaufför(?:en)?|kock(?:en)?|"
          r"carer|nurse|assistant|manager|caseworker|teacher|worker")
 NAMED_STAFF = re.compile(
@@ -136,16 +149,34 @@ _NOT_A_NAME = frozenset(
     "Sofiero Ektorp Talliden Vasastan The She He They And But When Our My Your His Her".split()
 )
 
+CONDUCT = (
+    "otrevlig", "oförskämd", "arg", "skrek", "skäll", "kallar", "kallade", "pratar till", "pratade till",
+    "hånade", "hånar", "sarkastisk", "ironisk", "nonchalant", "respektlös", "kränk", "ignorer", "struntar",
+    "suckar", "suckade", "himlade", "slog", "drog", "knuffade", "hårdhänt", "kommer sent", "kom sent",
+    "halvtimme sent", "alltid sent", "sitter med mobilen", "i telefon", "pratar i telefon", "röker",
+    "berusad", "oprofessionell", "hotade", "hotar", "elak", "sur", "kort i tonen", "som ett barn",
+    "som om", "barnsligt", "förnedr", "skämd", "gapar", "fräser", "glömmer", "ljuger", "ljög",
+    "ringer aldrig", "svarar aldrig", "hör aldrig av sig", "vägrar", "vägrade", "tvingade",
+    "lånat pengar", "lånar pengar", "bett honom", "bett henne", "respektlöst", "inte får äta", "hårda",
+    "hård stil", "skrattar", "skrattade", "låser", "hota", "hotar", "pulls", "yanked", "drops her",
+    "drops him", "hurts", "hurt her", "hurt him",
+    "rude", "shouted", "yelled", "rolled his eyes", "rolled her eyes", "sighed", "sarcastic", "ignored",
+    "always late", "on the phone", "pulled", "grabbed", "swore", "mocked", "dismissive", "lazy", "never calls",
+)
+
 # Suspected serious misconduct in care (SoL/LSS), also in plain words. Strong entries
 # flag on their own; weak ones only with care around them and no praise carrying them.
 LEX_SARAH = (
     "lex sarah", "missförhållande", "vanvård", "försummelse", "misshandel", "misshandlad", "övergrepp",
     "slog henne", "slog honom", "slog min", "slog mig", "slagen", "sparkade", "knuffade", "knuffad",
     "hårdhänt", "nöp henne", "nöp honom", "ryckte", "slet i", "drog henne", "drog honom", "skrek åt",
-    "hånade", "skrattade åt", "skrattade när", "iskall", "kallt vatten",
+    "hånade", "skrattade när", "iskall", "kallt vatten",
     "låg på golvet", "låg * på golvet", "legat på golvet", "ligga på golvet", "hittades på golvet",
     "på golvet hela", "hålla fast", "höll fast", "drog upp * ur", "livrädd", "lånat pengar", "lånar pengar",
-    "tagit pengar", "inte fått sin", "inte fått sina", "inte fått någon medicin",
+    "tagit pengar", "inte fått sin", "inte fått sina", "inte fått någon medicin", "båda doserna",
+    "dosen på en gång", "doserna på en gång", "tabletter på en gång", "kvällsdosen", "två doser", "double dose",
+    "two doses", "låses in", "låstes in", "låser in", "låsa in", "låser * dörren", "utan stöd i",
+    "inte fått något stöd", "yanked",
     "fick fel medicin", "fel medicin", "fel läkemedel", "fel tabletter", "fel dos", "dubbel dos",
     "fick inte sin medicin", "fick inte sina", "fick ingen medicin", "medicinen glömdes", "glömde ge",
     "ingen kom när", "kom ingen när", "ingen svarade på larmet", "larmet", "larmade", "nå larmet",
@@ -165,7 +196,7 @@ LEX_SARAH = (
     "threatened", "hit her", "hit him", "pushed her", "pushed him", "rough", "shouted at",
 )
 WEAK_LEX_SARAH = ("blåmärke", "bruise", "föll", "ramlade", "fell ", "ingen mat", "larmet", "larmade",
-                  "saknades", "ryckte", "rough", "call button", "kallt vatten", "slet i")
+                  "saknades", "ryckte", "rough", "call button", "kallt vatten", "slet i", "skrattade åt")
 # words that place a text in care under SoL or LSS
 CARE = (
     "boende", "äldreboende", "omsorgsboende", "seniorcenter", "gruppbostad", "servicebostad", "korttids",
@@ -174,6 +205,10 @@ CARE = (
     "nursing", "care home", "home care", "carer", "residents", "resident ", "senior centre",
     "group home", "day centre", "respite",
 )
+
+# words that place a text in school or preschool (the Education Act, not SoL/LSS)
+SCHOOL = ("förskola", "förskolan", "förskolor", "fröken", "fröknarna", "pedagog", "barngrupp", "inskolning",
+          "preschool", "kindergarten", "nursery school")
 
 # -- language ----------------------------------------------------------------------------------
 
@@ -240,11 +275,27 @@ def named_staff(text: str) -> list[str]:
     for m in NAMED_STAFF.finditer(flat):
         name = next((g for g in m.groups() if g), "")
         if name and name not in _NOT_A_NAME:
-            found.append(m.group(0))
+            found.append(name)  # the name: the text may speak of the person again by it
     for m in OWN_STAFF.finditer(flat):
         if not m.group(0).lower().endswith(("personal", "personalen", "staff")):  # a group, not a person
             found.append(m.group(0))
     return found
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def conduct_near(text: str, mention: str) -> list[str]:
+    """Bad conduct said in the sentence that names someone, or in the next one."""
+    sentences = [x for x in _SENTENCE.split(text) if x.strip()]
+    key = mention.lower()
+    for i, sentence in enumerate(sentences):
+        if key in " ".join(sentence.lower().split()):
+            window = " ".join(sentences[i : i + 3])
+            found = matches(window, CONDUCT)
+            if found:
+                return found
+    return []
 
 
 def language(text: str, default: str) -> tuple[str, str]:

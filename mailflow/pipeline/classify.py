@@ -71,16 +71,23 @@ def classify_text(text: str, subject: str, org: Organization) -> Classification:
     weak_sarah = {w.strip() for w in lexicon.WEAK_LEX_SARAH}
     strong_sarah = [w for w in dict.fromkeys(sarah) if w not in weak_sarah]
     care = lexicon.matches(body, lexicon.CARE)
-    if strong_sarah or (sarah and care and kind is not Kind.PRAISE):
+    school = lexicon.matches(body, lexicon.SCHOOL)
+    if sarah and school and not care:
+        cues.append(f"lex_sarah:not care under SoL/LSS (school: {school[0]}); {sarah[0]} handled by the unit")
+    elif strong_sarah or (sarah and care and kind is not Kind.PRAISE):
         flags.append("lex_sarah")
         cues += [f"lex_sarah:{w}" for w in (strong_sarah or sarah)[:6]]
         if kind is not Kind.COMPLAINT:
             kind = Kind.COMPLAINT
             cues.append("complaint:a suspected misconduct in care is always a complaint")
-    employee = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE + c.about_employee) + lexicon.named_staff(body)
-    if employee and kind is Kind.COMPLAINT:
-        flags.append("about_employee")
-        cues += [f"about_employee:{w}" for w in employee[:4]]
+    if kind is Kind.COMPLAINT:
+        direct = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE_DIRECT + c.about_employee)
+        mentioned = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE) + lexicon.named_staff(body)
+        conduct = [(m, w) for m in mentioned if (w := lexicon.conduct_near(body, m))]
+        if direct or conduct:
+            flags.append("about_employee")
+            cues += [f"about_employee:{w}" for w in direct[:3]]
+            cues += [f"about_employee:{m} ({', '.join(w[:2])})" for m, w in conduct[:3]]
     anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
     if anon:
         flags.append("anonymous")

@@ -73,7 +73,8 @@ def route_text(text: str, org: Organization, classification: Classification, uni
     else:
         cues = ["unit:no unit matched"]
     dept = unit.department if unit else None
-    if "lex_sarah" in classification.flags:
+    department = org.department(dept)
+    if "lex_sarah" in classification.flags and not (department is not None and not department.care):
         handler = org.lex_sarah.handler
         return Routing(unit.id if unit else None, dept, handler, "lex_sarah", tuple(cues), handler)
     if unit is None:
@@ -104,5 +105,12 @@ class Route:
             flags.append("external_provider")
         if routing.unit_id and (u := ctx.org.unit(routing.unit_id)) and u.district:
             flags.append("other_district")
-        classification = replace(mail.classification, flags=tuple(dict.fromkeys(flags)))
+        unit = ctx.org.unit(routing.unit_id)
+        department = ctx.org.department(unit.department) if unit else None
+        cues = mail.classification.cues
+        if "lex_sarah" in flags and department is not None and not department.care:
+            # Lex Sarah is for care under SoL and LSS; a preschool's or a park's case is the unit's
+            flags.remove("lex_sarah")
+            cues += (f"lex_sarah:not care under SoL/LSS ({department.name}); handled by the unit",)
+        classification = replace(mail.classification, flags=tuple(dict.fromkeys(flags)), cues=cues)
         return replace(mail, routing=routing, classification=classification)
