@@ -125,7 +125,7 @@ class Service:
                     reg.file(mail, now)
                 reg.record_uid(source, mail.message_id, outcome, now, known_new=True)
             return outcome, mail.case_ref
-        except DuplicateMessage:
+        except (DuplicateMessage, IntegrityError):  # another worker registered it first
             self._record_uid(source, mail.message_id, Outcome.DUPLICATE)
             return Outcome.DUPLICATE, None
         except (StoreError, ConfigError):
