@@ -50,7 +50,7 @@ Rules (SPEC section 3 and issue 6):
 Staff mails about the citizen's answer set `reply_to_citizen`: Reply-To is
 then the citizen, then `reply_to` (the registrar), as in the forward, so that
 pressing Reply records the feedback; report mails reply to the registrar.
-Subjects already carry `[REF]` (`act.tagged` leaves them alone). Staff mails
+Subjects already carry `[REF]` (`outmail.tagged` leaves them alone). Staff mails
 are in `org.language`, the delay notice in `case.language`.
 
 Template variables (all present in `Action.context`; `lang` is added by

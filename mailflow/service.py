@@ -133,13 +133,13 @@ class Service:
         except Exception as exc:  # a step failed on this input: keep the message, in quarantine
             step_error = f"processing failed: {type(exc).__name__}"
             log.exception("event=step_failed mailbox=%s uid=%s", w.key, source.uid)
-            with self.store.transaction() as reg:
-                bad = Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=step_error)
-                try:
+            bad = Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=step_error)
+            try:
+                with self.store.transaction() as reg:  # the message and its UID together
                     reg.file(bad, now)
-                except DuplicateMessage:
-                    pass
-            self._record_uid(source, mail.message_id, Outcome.QUARANTINED)
+                    reg.record_uid(source, bad.message_id, Outcome.QUARANTINED, now, known_new=True)
+            except (DuplicateMessage, IntegrityError):  # kept already (an earlier attempt or another worker)
+                self._record_uid(source, bad.message_id, Outcome.QUARANTINED)
             return Outcome.QUARANTINED, None
 
     def _record_uid(self, source: Source, message_id: str, outcome: Outcome) -> None:

@@ -249,3 +249,26 @@ async def test_failing_authentication_results_gives_a_staff_from_no_power(make_w
     world.deliver(REGISTRAR, answer(subject="SV: " + subject, in_reply_to=forward_id, headers=passing), ANSWERED)
     await world.run_once(NOW)
     assert world.case(ref)["status"] == "answered"
+
+
+async def test_after_enhet_pressing_reply_still_answers_the_citizen(world: World) -> None:
+    ref = await open_case(world)
+    world.deliver(mails.NORRMALM, mails.build(frm=REGISTRAR, to=mails.NORRMALM, subject=f"[{ref}]",
+                                             body="#enhet sabbatsberg\n"), ANSWERED)
+    await world.run_once(NOW)
+    [reforward] = world.mailbox("enhetschef.sabbatsberg.norrmalm@stockholm.example.se")
+    reply_to = str(reforward["Reply-To"])
+    assert CITIZEN in reply_to and REGISTRAR in reply_to
+
+
+async def test_a_form_that_cannot_be_registered_is_answered_to_the_staff_member(world: World) -> None:
+    staff = "enhetschef.sabbatsberg.norrmalm@stockholm.example.se"
+    body = "Kanal: brevduva\nNamn: Greta Lund\nSynpunkt/klagomål:\nHennes man fick ingen hjälp.\n"
+    world.deliver(mails.NORRMALM, mails.build(frm=staff, subject="Blankett", body=body), ARRIVAL)
+    report = await world.run_once(datetime(2026, 3, 2, 10, 0, tzinfo=TZ))
+    assert report.outcomes == {"unmatched_staff": 1} and world.cases() == []
+    [reply] = world.mailbox(staff)
+    text = reply.get_body(("plain",)).get_content()
+    assert "Blanketten kunde inte registreras" in text and "brevduva" in text
+    [row] = triage_rows(world)
+    assert "registration form not usable" in row.reason

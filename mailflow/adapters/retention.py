@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from mailflow.adapters.queries import ACTIVE
 from mailflow.adapters.tables import CaseRow, OutboxRow, PersonRow, RawMessageRow
-from mailflow.model import Status
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def purge(session: Session, before: datetime) -> Purged:
     # A person is kept while any of their cases is younger than `before` or still open.
     still_needed = exists().where(
         CaseRow.person_id == PersonRow.id,
-        (CaseRow.received_at >= before) | CaseRow.status.in_((Status.OPEN.value, Status.AWAITING_REPORT.value)),
+        (CaseRow.received_at >= before) | CaseRow.status.in_(ACTIVE),
     )
     doomed = list(session.execute(
         select(PersonRow.id).where(PersonRow.created_at < before, ~still_needed)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from mailflow.adapters.outbox import queue
+from mailflow.adapters.queries import ACTIVE, person_email
 from mailflow.adapters.tables import (
     CaseCounter,
     CaseEventRow,
@@ -188,7 +189,7 @@ class Registry:
             .join(PersonRow, PersonRow.id == CaseRow.person_id)
             .where(
                 CaseRow.org_id == org_id,
-                CaseRow.status.in_((Status.OPEN.value, Status.AWAITING_REPORT.value)),
+                CaseRow.status.in_(ACTIVE),
                 PersonRow.email_key.in_(person_keys),
                 (CaseRow.manager == handler) | (CaseRow.handler == handler),
             )
@@ -207,6 +208,11 @@ class Registry:
             .limit(1)
         )
         return self.session.execute(q).scalar_one_or_none()
+
+    def citizen_address(self, org_id: str, ref: str) -> str | None:
+        """Where mail to the case's citizen goes (identity read only to send mail)."""
+        q = select(CaseRow.person_id).where(CaseRow.org_id == org_id, CaseRow.ref == ref)
+        return person_email(self.session, self.session.execute(q).scalar_one_or_none())
 
     def acks_since(self, key: str, since: datetime) -> int:
         q = select(func.count(MessageRow.id)).where(

@@ -50,6 +50,8 @@ class Lookup(Protocol):
 
     def original_message(self, org_id: str, ref: str) -> bytes | None: ...
 
+    def citizen_address(self, org_id: str, ref: str) -> str | None: ...
+
 
 class Renderer(Protocol):
     """Renders a mail template: returns (subject, text, html)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from mailflow import mime
 from mailflow.deadlines import case_deadlines
 from mailflow.labels import kind_label
 from mailflow.model import (
@@ -28,15 +27,9 @@ from mailflow.model import (
     email_key,
 )
 from mailflow.pipeline import Context
+from mailflow.pipeline.outmail import compose, staff_reply, tagged
 from mailflow.schedule import report_due
 
-
-
-def tagged(ref: str, subject: str) -> str:
-    """The subject with the case tag in front (once)."""
-    tag = f"[{ref}]"
-    subject = " ".join(subject.split())
-    return subject if tag in subject else f"{tag} {subject}".strip()
 
 
 def first_name(display: str) -> str:
@@ -106,7 +99,7 @@ class Act:
         events.append(Event("forwarded", {"to": routing.handler_role}))
         if form is not None:
             notes = (f"Registrerat som {ref} ({kind_label(cls.kind, 'sv')}).",) + mail.staff_notes
-            effects.append(self._staff_reply(mail, ref, notes, ctx))
+            effects.append(staff_reply(mail, ref, notes, ctx))
         return replace(mail, new_case=new, effects=tuple(effects), events=mail.events + tuple(events))
 
     def _ack(self, mail: Mail, ref: str, cls: Classification, routing: Routing, deadlines: Deadlines,
@@ -130,7 +123,7 @@ class Act:
             feedback_due=deadlines.feedback_due,
             contact=org.contact,
         )
-        return self._mail(mail, ctx, Purpose.ACK, to=(citizen,), subject=tagged(ref, subject),
+        return compose(mail, ctx, Purpose.ACK, to=(citizen,), subject=tagged(ref, subject),
                           record_subject=tagged(ref, subject), text=text, html=html, ref=ref,
                           headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
                           thread=mail.form is None)
@@ -190,7 +183,7 @@ class Act:
             contact_lines=contact_lines,
             received_by=mail.sender if form is not None else "",
         )
-        return self._mail(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
+        return compose(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
                           subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject or subject),
                           text=text, html=html, ref=ref, attach=raw if raw is not None else mail.raw,
                           headers={"Auto-Submitted": "auto-generated"}, seed="again" if again else "")
@@ -217,7 +210,7 @@ class Act:
                 attachments=p.attachments,
             )
             reply_to = [a for a in (mail.sender, ctx.org.registrar) if a and "anonymous" not in case.flags]
-            effects.append(self._mail(mail, ctx, Purpose.FORWARD, to=(handler,), reply_to=tuple(reply_to),
+            effects.append(compose(mail, ctx, Purpose.FORWARD, to=(handler,), reply_to=tuple(reply_to),
                                       subject=tagged(case.ref, subject),
                                       record_subject=tagged(case.ref, mail.clean_subject),
                                       text=text, html=html, ref=case.ref, attach=mail.raw,
@@ -231,78 +224,15 @@ class Act:
         effects: list[OutMail] = []
         events: list[Event] = []
         if mail.staff_notes:
-            effects.append(self._staff_reply(mail, case.ref, mail.staff_notes, ctx))
+            effects.append(staff_reply(mail, case.ref, mail.staff_notes, ctx))
         if after.handler != case.handler and after.handler:
             raw = ctx.lookup.original_message(ctx.org.id, case.ref)
+            # the new handler's Reply must reach the citizen too, as the first forward's did
+            citizen = None if "anonymous" in after.flags else ctx.lookup.citizen_address(ctx.org.id, case.ref)
             cls = Classification(kind=after.kind, flags=after.flags, language=after.language, cues=())
             routing = Routing(after.unit_id, after.department_id, after.handler, after.handler_role, (), after.manager)
             deadlines = Deadlines(after.first_response_due, after.feedback_due)
-            effects.append(self._forward(mail, case.ref, cls, routing, deadlines, None, ctx,
+            effects.append(self._forward(mail, case.ref, cls, routing, deadlines, citizen, ctx,
                                          raw=raw or b"", again=True))
             events.append(Event("forwarded", {"to": after.handler_role, "after": "command"}))
         return replace(mail, effects=mail.effects + tuple(effects), events=mail.events + tuple(events))
-
-    def _staff_reply(self, mail: Mail, ref: str, notes: tuple[str, ...], ctx: Context) -> OutMail:
-        """A short answer to the staff member: what was registered or done, or why not."""
-        p = mail.parsed
-        assert p is not None and mail.sender is not None
-        subject, text, html = ctx.render.render("staff_reply", ctx.org.language, ref=ref, org=ctx.org,
-                                                notes=notes, original_subject=p.subject)
-        return self._mail(mail, ctx, Purpose.COMMAND, to=(mail.sender,), subject=tagged(ref, subject),
-                          record_subject=tagged(ref, subject), text=text, html=html, ref=ref,
-                          headers={"Auto-Submitted": "auto-replied"}, role=Role.SYSTEM, seed="staff")
-
-    # -- one outbox mail ---------------------------------------------------------
-
-    def _mail(
-        self,
-        mail: Mail,
-        ctx: Context,
-        purpose: Purpose,
-        *,
-        to: tuple[str, ...],
-        subject: str,
-        record_subject: str,
-        text: str,
-        html: str,
-        ref: str,
-        cc: tuple[str, ...] = (),
-        reply_to: tuple[str, ...] = (),
-        attach: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        role: Role = Role.SYSTEM,
-        seed: str = "",
-        thread: bool = True,
-    ) -> OutMail:
-        org = ctx.org
-        p = mail.parsed
-        assert p is not None
-        message_id = mime.make_message_id(
-            f"{org.id}|{mail.message_id}|{purpose.value}|{seed}|{','.join(to)}", mime.domain_of(org.complaints_address)
-        )
-        threads = thread and p.has_message_id
-        payload = mime.build(
-            message_id=message_id,
-            sender=(org.name, org.complaints_address),
-            to=to,
-            cc=cc,
-            reply_to=reply_to,
-            subject=subject,
-            text=text,
-            html=html,
-            at=ctx.clock.now(),
-            in_reply_to=p.message_id if threads else None,
-            references=(p.references + (p.message_id,)) if threads else (),
-            headers={"X-Mailflow-Case": ref, "X-Mailflow-Purpose": purpose.value, **(headers or {})},
-            attach_original=attach or None,
-        )
-        return OutMail(
-            message_id=message_id,
-            purpose=purpose,
-            sender=org.complaints_address,
-            recipients=tuple(dict.fromkeys(to + cc)),
-            subject=subject,
-            record_subject=record_subject,
-            payload=payload,
-            role=role,
-        )

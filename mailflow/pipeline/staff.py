@@ -27,7 +27,7 @@ from mailflow.model import (
     case_status,
     email_key,
 )
-from mailflow.pipeline import Context, Stop, commands, forms
+from mailflow.pipeline import Context, Stop, commands, forms, outmail
 from mailflow.schedule import report_due
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(vb|vs|fwd?|fw|vidarebefordrat)\s*:", re.I)
@@ -152,9 +152,10 @@ class Staff:
             form, notes = forms.parse_form(p.text, ctx.org)
         except forms.FormError as exc:
             reason = f"registration form not usable: {exc}"
-            notes_mail = replace(mail, triage=reason, purpose=Purpose.COMPLAINT,
-                                 staff_notes=(f"Blanketten kunde inte registreras: {exc}.",))
-            raise Stop(Outcome.UNMATCHED_STAFF, reason, notes_mail) from None
+            notes = (f"Blanketten kunde inte registreras: {exc}.", "Rätta blanketten och skicka den igen.")
+            told = replace(mail, triage=reason, purpose=Purpose.COMPLAINT, staff_notes=notes,
+                           effects=mail.effects + (outmail.staff_reply(mail, None, notes, ctx),))
+            raise Stop(Outcome.UNMATCHED_STAFF, reason, told) from None
         event = Event("form", {"channel": form.channel, "received_on": str(form.received_on or "")},
                       actor=mail.sender or "staff")
         return replace(mail, form=form, purpose=Purpose.COMPLAINT, events=mail.events + (event,),
