@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from mailflow import config as config_mod
-from mailflow.config import Organization
 from mailflow.model import Kind
 from mailflow.pipeline.classify import classify_text
 from mailflow.pipeline.route import route_text
