@@ -1,6 +1,7 @@
 # Shared by scripts/demo and scripts/test: make this machine ready, idempotently.
 #  - Python 3.11 or newer
 #  - Debian's dovecot-imapd (installed with apt-get when running as root)
+#  - for the tests: Debian's postgresql (need_postgres, called by scripts/test)
 #  - a virtual environment in .venv with mailflow and its dev extras
 set -euo pipefail
 
@@ -15,14 +16,25 @@ need_python() {
 
 need_dovecot() {
   if command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; then return; fi
+  WHAT_FOR="the local test and demo IMAP server" apt_install dovecot-imapd
+}
+
+apt_install() {  # apt_install WHAT PACKAGE...: Debian packages, when root
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing Debian's dovecot-imapd (for the local test and demo IMAP server) ..." >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
+    echo "installing Debian's $* (for $WHAT_FOR) ..." >&2
+    if [ -z "${_APT_UPDATED:-}" ]; then apt-get update -qq; _APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
   else
-    echo "Dovecot is needed for the local IMAP server: sudo apt-get install dovecot-imapd" >&2
+    echo "$WHAT_FOR needs Debian's $*: sudo apt-get install $*" >&2
     exit 1
   fi
+}
+
+need_postgres() {
+  # the tests start a throwaway PostgreSQL of their own unless told to use a server
+  if [ -n "${MAILFLOW_TEST_POSTGRES_URL:-}" ] || [ "${MAILFLOW_TEST_SKIP_POSTGRES:-}" = 1 ]; then return; fi
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then return; fi
+  WHAT_FOR="the tests' throwaway PostgreSQL" apt_install postgresql
 }
 
 need_venv() {

@@ -33,12 +33,14 @@ from mailflow.clock import FixedClock, SystemClock
 from mailflow.migrate import upgrade
 from mailflow.service import PassReport, Service
 from mailflow.testing.dovecot import Dovecot
+from mailflow.testing.postgres import Postgres
 from mailflow.testing.smtpsink import SmtpSink
 from mailflow.testing.tomlw import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "secret"
-PG_URL = os.environ.get("MAILFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# a given server, else a throwaway PostgreSQL started for the session (see the pg_server fixture)
+GIVEN_PG_URL = os.environ.get("MAILFLOW_TEST_POSTGRES_URL")
 
 
 # -- servers ---------------------------------------------------------------------
@@ -64,21 +66,34 @@ def smtp(dovecot: Dovecot) -> Iterator[SmtpSink]:
 # -- databases -------------------------------------------------------------------
 
 
-def _admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The PostgreSQL URL the tests use: MAILFLOW_TEST_POSTGRES_URL, else a throwaway server of our own."""
+    if os.environ.get("MAILFLOW_TEST_SKIP_POSTGRES") == "1":
+        pytest.skip("MAILFLOW_TEST_SKIP_POSTGRES=1")
+    if GIVEN_PG_URL:
+        yield GIVEN_PG_URL
+        return
+    root = Path(tempfile.mkdtemp(prefix="mailflow-postgres-"))
+    server = Postgres(root).start()
+    yield server.url
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _admin_engine(pg_url: str):  # type: ignore[no-untyped-def]
+    return create_engine(pg_url, isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
+def pg_template(pg_server: str) -> Iterator[str]:
     """A PostgreSQL database with the schema migrated, copied for each test."""
-    if os.environ.get("MAILFLOW_TEST_SKIP_POSTGRES") == "1":
-        pytest.skip("MAILFLOW_TEST_SKIP_POSTGRES=1")
     name = f"mf_tmpl_{os.getpid()}"
-    admin = _admin_engine()
+    admin = _admin_engine(pg_server)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url = make_url(pg_server).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
@@ -99,11 +114,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
         return
     template = request.getfixturevalue("pg_template")
+    pg_url = request.getfixturevalue("pg_server")
     name = f"mf_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    admin = _admin_engine()
+    admin = _admin_engine(pg_url)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
