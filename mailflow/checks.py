@@ -11,10 +11,10 @@ from mailflow.adapters.imap import ImapMailbox
 from mailflow.adapters.templates import LANGUAGES, MAILS, Templates
 from mailflow.config import Config, Organization, secret
 from mailflow.deadlines import WorkCalendar
-from mailflow.reports import build_digest, digest_context
-from mailflow.schedule import Party
 from mailflow.errors import MailflowError
 from mailflow.model import Attachment
+from mailflow.reports import build_digest, digest_context
+from mailflow.schedule import Party
 
 
 def sample_context(org: Organization, name: str) -> dict[str, object]:
@@ -46,6 +46,7 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "original_from": "Exempel Exempelsson",
         "original_text": "Exempeltext.",
         "attachments": (Attachment("bild.jpg", "image/jpeg", 1000),),
+        "original_attached": True,
         "notes": ("Utfört: #enhet hemtjanst",),
         "contact_lines": ["Exempel Exempelsson", "070-000 00 00"],
         "received_by": org.registrar,
@@ -69,6 +70,13 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "handled_by_name": org.departments[0].head_name,
         "handled_by_email": org.departments[0].head,
         "handled_by_role": "department_head",
+        # the outage notice (mailflow/jobs.py)
+        "what": "SMTP smtp.example.se:587",
+        "started_at": datetime(2026, 1, 2, 9, 0, tzinfo=timezone.utc),
+        "ended_at": datetime(2026, 1, 2, 9, 40, tzinfo=timezone.utc),
+        "error": "SMTPConnectError: connection refused",
+        "failures": 12,
+        "resolved": False,
     }
 
 
@@ -105,16 +113,26 @@ def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
                     check(f"template {lang}/{name} for {org.id}",
                           lambda o=org, n=name, l=lang: render_sample(templates, o, n, l))
 
-    def database() -> None:
+    def database() -> str | None:
         from mailflow.adapters.store import Store
+        from mailflow.migrate import current_revision
 
         store = Store(cfg.service.database_url)
         try:
+            if current_revision(store.engine) is None:
+                return "note: the database is empty; `mailflow db upgrade` will create it"
             store.check_schema()
         finally:
             store.dispose()
+        return None
 
-    check(f"database {cfg.service.database_url.split('@')[-1]}", database)
+    name = f"database {cfg.service.database_url.split('@')[-1]}"
+    try:
+        results.append((name, database()))
+    except MailflowError as exc:
+        results.append((name, str(exc)))
+    except Exception as exc:  # a database that cannot be reached is a failed check, not a crash
+        results.append((name, f"{type(exc).__name__}: {str(exc)[:300]}"))
 
     for org in cfg.organizations:
         for label, settings in (("complaints", org.imap), ("registrar", org.registrar_imap)):

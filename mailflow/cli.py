@@ -59,6 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="delete archived raw messages and person records past retention")
     purge.add_argument("--before", help="a date (YYYY-MM-DD, local time); default: today minus retention_days")
 
+    quarantine = sub.add_parser("quarantine", help="list quarantined messages: mailbox, UID, date and reason")
+    quarantine.add_argument("--org")
+    quarantine.add_argument("--json", action="store_true")
+
+    outbox = sub.add_parser("outbox", help="the mails mailflow sends: list them, or queue failed ones again")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    ob_list = outbox_sub.add_parser("list", help="list mails (default: the failed ones)")
+    ob_list.add_argument("--status", choices=["failed", "pending", "sent", "refused", "all"], default="failed",
+                         help="refused: sent, but some recipients were refused")
+    ob_list.add_argument("--org")
+    ob_list.add_argument("--json", action="store_true")
+    ob_retry = outbox_sub.add_parser("retry", help="queue failed mails again")
+    ob_retry.add_argument("ids", nargs="*", type=int, help="outbox ids (from `outbox list`)")
+    ob_retry.add_argument("--all", action="store_true", help="every failed mail")
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -98,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "purge": cmd_purge,
             "digest": cmd_digest,
             "report": cmd_report,
+            "quarantine": cmd_quarantine,
+            "outbox": cmd_outbox,
         }[args.command]
         return handler(cfg, args)
     except UnknownCase as exc:
@@ -139,18 +156,37 @@ def cmd_run(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     if args.now and not args.once:
         raise MailflowError("--now goes with --once")
     clock = FixedClock(parse_now(args.now, tz)) if args.now else SystemClock()
-    service = Service(cfg, store, clock)
-    if args.once:
-        report = asyncio.run(service.run_once())
-        parts = [f"{n} {o}" for o, n in sorted(report.outcomes.items())] or ["no new messages"]
-        print("pass: " + ", ".join(parts) + f"; deadline mails {report.deadline_mails}, digests {report.digests}; "
-              f"mails sent {report.sent}, failed {report.send_failed}")
-        for ref in report.refs:
-            print(f"  registered {ref}")
-        for err in report.mailbox_errors:
-            print(f"  mailbox unreachable: {err}", file=sys.stderr)
-        return 3 if report.mailbox_errors else 0
-    return asyncio.run(_serve(service))
+    lock = None
+    if store.sqlite_path():
+        from mailflow.adapters.runlock import RunLock
+
+        lock = RunLock(store.sqlite_path()).acquire()
+    try:
+        service = Service(cfg, store, clock)
+        if args.once:
+            return _print_pass(asyncio.run(service.run_once()))
+        return asyncio.run(_serve(service))
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _print_pass(report: Any) -> int:
+    parts = [f"{n} {o}" for o, n in sorted(report.outcomes.items())] or ["no new messages"]
+    print("pass: " + ", ".join(parts) + f"; deadline mails {report.deadline_mails}, digests {report.digests}; "
+          f"mails sent {report.sent}, failed {report.send_failed}, to retry {report.send_retried}")
+    for ref in report.refs:
+        print(f"  registered {ref}")
+    for line in report.quarantined:
+        print(f"  quarantined {line}")
+    if report.job_errors:
+        print(f"  {report.job_errors} deadline or digest jobs failed (see the log); the rest went on",
+              file=sys.stderr)
+    for err in report.mailbox_errors:
+        print(f"  mailbox unreachable: {err}", file=sys.stderr)
+    if report.smtp_outage:
+        print(f"  SMTP server unusable, mails wait in the outbox: {report.smtp_outage}", file=sys.stderr)
+    return 3 if report.mailbox_errors or report.smtp_outage else 0
 
 
 async def _serve(service: Any) -> int:
@@ -285,8 +321,9 @@ def cmd_digest(cfg: config_mod.Config, args: argparse.Namespace) -> int:
             raise MailflowError(f"--date: not a date (YYYY-MM-DD): {args.date!r}") from None
         if args.send:
             if service.jobs.queue_digest(org, day):
-                sent, failed = asyncio.run(service.send_outbox())
-                print(f"{org.id}: digest for {day} queued for {org.registrar}; mails sent {sent}, failed {failed}")
+                result = asyncio.run(service.send_outbox())
+                print(f"{org.id}: digest for {day} queued for {org.registrar}; mails sent {result.sent}, "
+                      f"failed {result.failed}" + (f"; SMTP unusable: {result.outage}" if result.outage else ""))
             else:
                 print(f"{org.id}: the digest for {day} was already sent")
             continue
@@ -300,9 +337,9 @@ def cmd_digest(cfg: config_mod.Config, args: argparse.Namespace) -> int:
 
 def cmd_report(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     from mailflow.adapters import queries
+    from mailflow.clock import SystemClock
     from mailflow.reports import Period, period_stats, report_csv, report_html, report_json
     from mailflow.service import Service
-    from mailflow.clock import SystemClock
 
     try:
         period = Period.parse(args.period)
@@ -336,6 +373,82 @@ def cmd_report(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quarantine(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.adapters.queries import quarantined
+
+    if args.org:
+        _orgs(cfg, args.org)
+    store = _store(cfg)
+    with store.transaction(readonly=True) as reg:
+        items = quarantined(reg.session, args.org)
+    if args.json:
+        print(json.dumps([{k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v)
+                           for k, v in i.items()} for i in items], ensure_ascii=False, indent=2))
+        return 0
+    if not items:
+        print("no quarantined messages")
+        return 0
+    print(f"{'RECEIVED':<17} {'MAILBOX':<22} {'UID':>7}  REASON")
+    for i in items:
+        at = i["received_at"].astimezone(_tz(cfg, i["org"])).strftime("%Y-%m-%d %H:%M")
+        uid = str(i["uid"]) if i["uid"] is not None else "-"
+        print(f"{at:<17} {i['mailbox'] or i['org']:<22} {uid:>7}  {i['reason'] or '-'}")
+    print(f"{len(items)} message(s); they lie in each mailbox's quarantine folder, with the reason as an IMAP keyword")
+    return 0
+
+
+def _who(cfg: config_mod.Config, org_id: str, address: str) -> str:
+    """A refused recipient as the registrar may see it: staff by address, a citizen by role."""
+    try:
+        org = cfg.org(org_id)
+    except KeyError:
+        return "a recipient"
+    return address if org.is_staff(address) else "the citizen"
+
+
+def cmd_outbox(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.adapters.queries import outbox_rows, retry_failed
+
+    store = _store(cfg)
+    if args.outbox_command == "retry":
+        if not args.ids and not args.all:
+            raise MailflowError("outbox retry: give outbox ids (see `mailflow outbox list`) or --all")
+        with store.transaction() as reg:
+            n = retry_failed(reg.session, None if args.all else list(args.ids), datetime.now(timezone.utc))
+        print(f"{n} failed mail(s) queued again; `mailflow run` sends them")
+        return 0
+    if args.org:
+        _orgs(cfg, args.org)
+    with store.transaction(readonly=True) as reg:
+        rows = outbox_rows(reg.session, args.status, args.org)
+    items = []
+    for row, ref in rows:
+        items.append({
+            "id": row.id, "org": row.org_id, "case": ref, "purpose": row.purpose, "status": row.status,
+            "attempts": row.attempts, "created_at": row.created_at.isoformat(timespec="seconds"),
+            "sent_at": row.sent_at.isoformat(timespec="seconds") if row.sent_at else None,
+            "error": row.last_error,
+            "refused": [{"to": _who(cfg, row.org_id, r.get("to", "")), "code": r.get("code"),
+                         "reason": r.get("reason")} for r in (row.refused or [])],
+        })
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return 0
+    if not items:
+        print(f"no {args.status} mails" if args.status != "all" else "the outbox is empty")
+        return 0
+    print(f"{'ID':>6} {'CASE':<14} {'PURPOSE':<12} {'STATUS':<8} {'TRIES':>5}  WHY")
+    for i in items:
+        why = i["error"] or ""
+        if i["refused"]:
+            why = (why + "; " if why else "") + "refused: " + ", ".join(
+                f"{r['to']} ({r['code'] or '-'}: {r['reason']})" for r in i["refused"])
+        print(f"{i['id']:>6} {i['case'] or '-':<14} {i['purpose']:<12} {i['status']:<8} {i['attempts']:>5}  {why or '-'}")
+    if args.status == "failed":
+        print("queue them again with `mailflow outbox retry ID ...` or `mailflow outbox retry --all`")
+    return 0
+
+
 def cmd_check_config(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     from mailflow.checks import run_checks
 
@@ -343,6 +456,8 @@ def cmd_check_config(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     for name, error in run_checks(cfg):
         if error is None:
             print(f"ok    {name}")
+        elif error.startswith("note: "):
+            print(f"note  {name}: {error[6:]}")
         else:
             ok = False
             print(f"FAIL  {name}: {error}")

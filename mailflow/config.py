@@ -68,6 +68,26 @@ class SmtpSettings(_Model):
     starttls: bool = True
     ssl: bool = False
     timeout_seconds: float = 60.0
+    # a mail that fails for now is tried again after retry_base_seconds, doubling up to two hours
+    retry_base_seconds: float = 60.0
+    # attempts before a mail counts as failed (each claim of it counts, also one a crash interrupted)
+    max_attempts: int = 12
+    # connections the outbox sends over at once
+    connections: int = 3
+
+    @field_validator("retry_base_seconds", "timeout_seconds")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+    @field_validator("max_attempts", "connections")
+    @classmethod
+    def _count(cls, v: int) -> int:
+        if not 1 <= v <= 100:
+            raise ValueError("must be between 1 and 100")
+        return v
 
 
 class ServiceSettings(_Model):
@@ -82,8 +102,19 @@ class ServiceSettings(_Model):
     retention_days: int = 730
     # acknowledgments one sender may get per day before mailflow goes quiet
     ack_limit_per_day: int = 5
+    # acknowledgments per day for the same text from different senders (an autoresponder with changing
+    # addresses); a campaign of identical letters is registered in full, the acknowledgments stop here
+    ack_limit_same_text_per_day: int = 25
     # working hours for reminders and escalations
     working_hours: tuple[str, str] = ("08:00", "17:00")
+    # a message larger than this is quarantined unread (Exchange Online takes 35 MB at most)
+    max_message_bytes: int = 35 * 1024 * 1024
+    # the manager's forward carries the original up to this size; above it, the text and a list of attachments
+    forward_attachments_max_mb: float = 25.0
+    # a mail server (SMTP, a mailbox) unusable this long is told to the registrar, once per outage
+    outage_notice_minutes: float = 10.0
+    # an optional address of the IT operations, told of outages too
+    operations_address: Email | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -104,11 +135,18 @@ class ServiceSettings(_Model):
             raise ValueError("working_hours must start before they end")
         return v
 
-    @field_validator("poll_interval_seconds")
+    @field_validator("poll_interval_seconds", "max_message_bytes", "forward_attachments_max_mb")
     @classmethod
     def _positive(cls, v: float) -> float:
         if v <= 0:
             raise ValueError("must be positive")
+        return v
+
+    @field_validator("outage_notice_minutes")
+    @classmethod
+    def _not_negative(cls, v: float) -> float:
+        if v < 0:
+            raise ValueError("must not be negative")
         return v
 
 

@@ -9,7 +9,9 @@
   + MailboxError         an IMAP server cannot be reached or refused a command
   + DeliveryError        the SMTP server did not take a mail
     x TransientDelivery  try again later (4xx, connection trouble)
-    x PermanentDelivery  give up (5xx)
+      x SmtpOutage       the server cannot be used at all (connect, greeting, EHLO, STARTTLS, AUTH):
+                         no mail's fault; the outbox backs off and the registrar is told once
+    x PermanentDelivery  give up (5xx, an address no server can take)
   + UnknownCase          no case with that reference
 
 Adapters translate library errors into these (``raise MailboxError(...) from
@@ -61,8 +63,16 @@ class TransientDelivery(DeliveryError):
     """Delivery failed for now; the outbox tries again later."""
 
 
+class SmtpOutage(TransientDelivery):
+    """The SMTP server cannot be used at all right now; no mail is to blame."""
+
+
 class PermanentDelivery(DeliveryError):
     """Delivery failed for good; the outbox stops trying."""
+
+    def __init__(self, message: str, refused: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.refused = refused or []
 
 
 class UnknownCase(MailflowError):

@@ -12,17 +12,21 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mailflow import mime, schedule
 from mailflow.adapters import queries
+from mailflow.adapters.health import Outages
 from mailflow.adapters.outbox import queue
 from mailflow.adapters.store import Store
-from mailflow.adapters.tables import CaseEventRow, DigestRow
+from mailflow.adapters.tables import CaseEventRow, DigestRow, OutageRow
 from mailflow.adapters.templates import Templates
+from mailflow.adapters.workers import real_now
 from mailflow.clock import Clock
 from mailflow.config import Config, Organization, clock_time
 from mailflow.deadlines import WorkCalendar
+from mailflow.errors import StoreError
 from mailflow.model import Event, OutMail, Purpose, Role, email_key
 from mailflow.reports import DigestEvent, TriageItem, build_digest, digest_context
 
@@ -36,23 +40,36 @@ class Jobs:
     templates: Templates
     clock: Clock
     calendars: dict[str, WorkCalendar]
+    outages: Outages | None = None
 
     # -- deadlines -------------------------------------------------------------------
 
-    def deadlines(self) -> int:
-        """Queue every reminder, escalation and delay notice that is due now; returns how many."""
+    def deadlines(self) -> tuple[int, int]:
+        """Queue every reminder, escalation and delay notice that is due now; (how many, cases that failed).
+
+        A case whose mails cannot be made (a template error on its data) is logged
+        and left for the next pass; the other cases go on.
+        """
         hours = schedule.configured_hours(self.config.service)
         now = self.clock.now()
-        queued = 0
+        queued = errors = 0
         for org in self.config.organizations:
             cal = self.calendars[org.id]
             if schedule.send_window(now, cal, *hours) is None:
                 continue  # nights, weekends and holidays: the next working morning sends it
-            with self.store.transaction() as reg:
+            with self.store.transaction(readonly=True) as reg:
                 ids = queries.active_case_ids(reg.session, org.id)
             for case_id in ids:
-                queued += self._case_deadlines(org, cal, case_id, now, hours)
-        return queued
+                try:
+                    queued += self._case_deadlines(org, cal, case_id, now, hours)
+                except StoreError:
+                    raise  # the database is away: the whole pass is retried
+                except Exception as exc:  # this case's data; the others must not wait for it
+                    errors += 1
+                    log.error("event=deadline_failed org=%s case_id=%s error=%s", org.id, case_id,
+                              type(exc).__name__)
+                    log.debug("deadline failure", exc_info=True)
+        return queued, errors
 
     def _case_deadlines(self, org: Organization, cal: WorkCalendar, case_id: int, now: datetime,
                         hours: tuple[time, time]) -> int:
@@ -106,19 +123,86 @@ class Jobs:
 
     # -- the daily digest --------------------------------------------------------------
 
-    def digests_due(self) -> int:
-        """Each organization's digest, once per working day from `digest_time`; returns how many queued."""
+    def digests_due(self) -> tuple[int, int]:
+        """Each organization's digest, once per working day from `digest_time`; (how many queued, failures)."""
         now = self.clock.now()
         at = clock_time(self.config.service.digest_time)
-        queued = 0
+        queued = errors = 0
         for org in self.config.organizations:
             cal = self.calendars[org.id]
             local = now.astimezone(cal.tz)
             if not cal.is_working_day(local.date()) or local.time() < at:
                 continue
-            if self.queue_digest(org, local.date()):
-                queued += 1
+            try:
+                if self.queue_digest(org, local.date()):
+                    queued += 1
+            except StoreError:
+                raise
+            except Exception as exc:  # one organization's digest must not stop the others'
+                errors += 1
+                log.error("event=digest_failed org=%s error=%s", org.id, type(exc).__name__)
+                log.debug("digest failure", exc_info=True)
+        return queued, errors
+
+    # -- outages -----------------------------------------------------------------------
+
+    def outage_notices(self) -> int:
+        """Tell the registrar (and the operations address) of an outage once it has lasted
+        `outage_notice_minutes`, and once more when it has ended; returns the mails queued."""
+        threshold = timedelta(minutes=self.config.service.outage_notice_minutes)
+        now = real_now()
+        queued = 0
+        with self.store.transaction(readonly=True) as reg:
+            rows = list(reg.session.execute(select(OutageRow.id).where(
+                ((OutageRow.ended_at.is_(None)) & (OutageRow.notified_at.is_(None))
+                 & (OutageRow.started_at <= now - threshold))
+                | ((OutageRow.ended_at.is_not(None)) & (OutageRow.notified_at.is_not(None))
+                   & (OutageRow.resolved_notice_at.is_(None))))).scalars())
+        for outage_id in rows:
+            try:
+                queued += self._outage_notice(outage_id, now)
+            except IntegrityError:
+                continue  # another worker queued it first
         return queued
+
+    def _outage_notice(self, outage_id: int, now: datetime) -> int:
+        with self.store.transaction() as reg:
+            s = reg.session
+            q = select(OutageRow).where(OutageRow.id == outage_id)
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update()
+            row = s.execute(q).scalar_one_or_none()
+            if row is None:
+                return 0
+            resolved = row.ended_at is not None
+            if (resolved and (row.notified_at is None or row.resolved_notice_at is not None)) or \
+                    (not resolved and row.notified_at is not None):
+                return 0  # done meanwhile by another worker
+            orgs = [o for o in self.config.organizations if row.org_id in (None, o.id)]
+            ops = self.config.service.operations_address
+            made = 0
+            for i, org in enumerate(orgs):
+                to = (org.registrar,) + ((ops,) if ops and i == 0 and ops != org.registrar else ())
+                tz = self.calendars[org.id].tz
+                subject, text, html = self.templates.render(
+                    "outage", org.language, org=org, what=_outage_what(row.key, self.config),
+                    started_at=row.started_at.astimezone(tz), ended_at=row.ended_at.astimezone(tz) if resolved else None,
+                    error=row.error, failures=row.failures, resolved=resolved)
+                message_id = mime.make_message_id(f"outage|{row.id}|{org.id}|{'end' if resolved else 'start'}",
+                                                  mime.domain_of(org.complaints_address))
+                payload = mime.build(message_id=message_id, sender=(org.name, org.complaints_address), to=to,
+                                     subject=subject, text=text, html=html, at=self.clock.now(),
+                                     headers={"X-Mailflow-Purpose": "outage", "Auto-Submitted": "auto-generated"})
+                out = OutMail(message_id=message_id, purpose=Purpose.OUTAGE, sender=org.complaints_address,
+                              recipients=to, subject=subject, record_subject=subject, payload=payload)
+                queue(s, out, org_id=org.id, case_id=None, now=self.clock.now(), party_key=None)
+                made += 1
+            if resolved:
+                row.resolved_notice_at = now
+            else:
+                row.notified_at = now
+            log.info("event=outage_notice key=%s resolved=%s mails=%d", row.key, resolved, made)
+            return made
 
     def render_digest(self, org: Organization, day: date) -> tuple[str, str, str, datetime]:
         """The digest of `day`: (subject, text, html, since)."""
@@ -171,3 +255,17 @@ class Jobs:
             return False  # another worker queued it first
         log.info("event=digest_queued org=%s day=%s", org.id, day.isoformat())
         return True
+
+
+def _outage_what(key: str, config: Config) -> str:
+    """What is out, in words that name no person: the SMTP server, or one mailbox of one organization."""
+    if key == "smtp":
+        return f"SMTP {config.smtp.host}:{config.smtp.port}"
+    _, org_id, role = (key.split(":") + ["", ""])[:3]
+    try:
+        org = config.org(org_id)
+    except KeyError:
+        return key
+    settings = org.imap if role == "complaints" else org.registrar_imap
+    where = f"{settings.host}:{settings.port}" if settings is not None else ""
+    return f"IMAP {org.id} {role} {where}".strip()

@@ -145,8 +145,7 @@ OWN_STAFF = re.compile(
     rf"\b(?:min|mitt|hans|hennes|hens|vår|deras|[a-zåäö]+s)\s+(?:{_ROLE})\b", re.I,
 )
 _NOT_A_NAME = frozenset(
-    "Jag Vi Hon Han Hen De Det Den Och Men Som När Där Här Mamma Pappa Min Mitt Mina Er Ert Ni Nacka Norrmalm "
-    "Sofiero Ektorp Talliden Vasastan The She He They And But When Our My Your His Her".split()
+    ["Jag", "Vi", "Hon", "Han", "Hen", "De", "Det", "Den", "Och", "Men", "Som", "När", "Där", "Här", "Mamma", "Pappa", "Min", "Mitt", "Mina", "Er", "Ert", "Ni", "Nacka", "Norrmalm", "Sofiero", "Ektorp", "Talliden", "Vasastan", "The", "She", "He", "They", "And", "But", "When", "Our", "My", "Your", "His", "Her"]
 )
 
 CONDUCT = (
@@ -213,12 +212,10 @@ SCHOOL = ("förskola", "förskolan", "förskolor", "fröken", "fröknarna", "ped
 # -- language ----------------------------------------------------------------------------------
 
 SV_WORDS = frozenset(
-    "och att det inte jag är på för med som en har till vi min mitt mina av om hon han hen "
-    "den de var ett men så eller från kan ska vill när har hade mycket också här där".split()
+    ["och", "att", "det", "inte", "jag", "är", "på", "för", "med", "som", "en", "har", "till", "vi", "min", "mitt", "mina", "av", "om", "hon", "han", "hen", "den", "de", "var", "ett", "men", "så", "eller", "från", "kan", "ska", "vill", "när", "har", "hade", "mycket", "också", "här", "där"]
 )
 EN_WORDS = frozenset(
-    "the and to is not my of for with have was this that it in on are we our she he they "
-    "be has had when would could there here very also".split()
+    ["the", "and", "to", "is", "not", "my", "of", "for", "with", "have", "was", "this", "that", "it", "in", "on", "are", "we", "our", "she", "he", "they", "be", "has", "had", "when", "would", "could", "there", "here", "very", "also"]
 )
 
 _WORD = re.compile(r"[0-9a-zåäöéüæø]+(?:-[0-9a-zåäöéüæø]+)*", re.I)

@@ -6,7 +6,9 @@ faster than the header-registry policy for the same bytes on the wire.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from email import charset as _charset
@@ -98,24 +100,99 @@ def build(
     data = outer.as_bytes(policy=_WIRE)
     if token is None or attach_original is None:
         return data
+    if not fits_as_rfc822(attach_original):
+        return data.replace(token + b"\r\n", _base64_lines(attach_original), 1).replace(
+            token, _base64_lines(attach_original), 1)
     original = attach_original.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     if not original.endswith(b"\r\n"):
         original += b"\r\n"
     return data.replace(token, original, 1)
 
 
+MAX_LINE = 998  # octets per line, RFC 5322 section 2.1.1
+
+
+def fits_as_rfc822(raw: bytes) -> bool:
+    """Whether a message can travel as a message/rfc822 part: no NUL, no line over 998 octets."""
+    if b"\x00" in raw:
+        return False
+    return all(len(line) <= MAX_LINE for line in raw.replace(b"\r\n", b"\n").split(b"\n"))
+
+
 def _placeholder(msg: Message, raw: bytes, name: str) -> bytes:
-    """Add a message/rfc822 part holding a placeholder; returns the placeholder.
+    """Add a part holding a placeholder for the original; returns the placeholder.
 
     The caller swaps the placeholder for the original bytes after serialising, so
     the original is neither re-parsed nor re-folded: the manager sees exactly what
-    the citizen sent, whatever its shape.
+    the citizen sent, whatever its shape. An original that may not travel as
+    message/rfc822 (a line over 998 octets, NUL bytes) goes as a base64 file.
     """
     token = f"MAILFLOW-ORIGINAL-{hashlib.sha256(raw).hexdigest()}"
     part = Message()
-    part["Content-Type"] = "message/rfc822"
+    if fits_as_rfc822(raw):
+        part["Content-Type"] = "message/rfc822"
+        part["Content-Transfer-Encoding"] = "7bit" if raw.isascii() else "8bit"
+    else:
+        part["Content-Type"] = f'application/octet-stream; name="{name}"'
+        part["Content-Transfer-Encoding"] = "base64"
     part["Content-Disposition"] = f'attachment; filename="{name}"'
-    part["Content-Transfer-Encoding"] = "7bit" if raw.isascii() else "8bit"
     part.set_payload(token)  # a str payload is written verbatim by the generator
     msg.attach(part)
     return token.encode("ascii")
+
+
+def _base64_lines(data: bytes) -> bytes:
+    encoded = base64.b64encode(data)
+    return b"\r\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
+
+
+# -- fitting a built mail to the server that takes it (pure, byte level) -------------------------------
+
+def _last_part(payload: bytes) -> tuple[int, int] | None:
+    """Start and end offsets of the last part of a multipart/mixed mail (the attached original)."""
+    head_end = payload.find(b"\r\n\r\n")
+    head = payload[: head_end if head_end >= 0 else 0]
+    m = re.search(rb'boundary="?([^";\r\n]+)"?', head, re.I)
+    if m is None or b"multipart/mixed" not in head.lower():
+        return None
+    delim = b"\r\n--" + m.group(1)
+    end = payload.rfind(delim + b"--")
+    start = payload.rfind(delim + b"\r\n", 0, end)
+    if end < 0 or start < 0:
+        return None
+    return start + len(delim) + 2, end
+
+
+def has_8bit(payload: bytes) -> bool:
+    return not payload.isascii()
+
+
+def original_as_base64(payload: bytes) -> bytes:
+    """The mail with an 8-bit message/rfc822 original re-sent as a base64 file (a server without 8BITMIME)."""
+    span = _last_part(payload)
+    if span is None:
+        return payload
+    start, end = span
+    part = payload[start:end]
+    sep = part.find(b"\r\n\r\n")
+    if sep < 0 or b"message/rfc822" not in part[:sep].lower():
+        return payload
+    m = re.search(rb'filename="([^"]*)"', part[:sep])
+    name = m.group(1) if m else b"ursprungligt-meddelande.eml"
+    body = part[sep + 4:]
+    new = (b'Content-Type: application/octet-stream; name="' + name + b'"\r\n'
+           b"Content-Transfer-Encoding: base64\r\n"
+           b'Content-Disposition: attachment; filename="' + name + b'"\r\n\r\n' + _base64_lines(body))
+    return payload[:start] + new + payload[end:]
+
+
+def without_original(payload: bytes, note: str) -> bytes:
+    """The mail with the attached original replaced by a short note (a server whose SIZE it exceeds)."""
+    span = _last_part(payload)
+    if span is None:
+        return payload
+    start, end = span
+    text = note.encode("utf-8")
+    new = (b"Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n"
+           b"Content-Disposition: inline\r\n\r\n" + _base64_lines(text))
+    return payload[:start] + new + payload[end:]

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-
 REF_RE = re.compile(r"\[([A-Z]{1,8})-(\d{4})-(\d{4,})\]")
 
 
@@ -22,6 +21,15 @@ def email_key(address: str | None) -> str | None:
     if not address:
         return None
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:24]
+
+
+def text_fingerprint(text: str) -> str | None:
+    """A hash of what someone wrote, blind to case and spacing: the same text from many senders
+    (an autoresponder answering from changing addresses) is recognised without keeping the text."""
+    norm = " ".join(text.lower().split())[:4000]
+    if len(norm) < 20:
+        return None
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32]
 
 
 def format_ref(prefix: str, year: int, number: int) -> str:
@@ -69,6 +77,7 @@ class Purpose(StrEnum):
     COMMAND = "command"
     BOUNCE = "bounce"
     AUTO_REPLY = "auto_reply"
+    OUTAGE = "outage"  # a notice to the registrar that a mail server cannot be used
 
 
 class Kind(StrEnum):
@@ -141,6 +150,7 @@ class Parsed:
     auth_results: tuple[str, ...] = ()  # every Authentication-Results header, as received
     own_text: str = ""  # the writer's latest words: no quoted earlier mail (signature kept)
     words: str = ""  # the same without the signature: what classification reads
+    report_type: str = ""  # a machine report: delivery-status, disposition-notification, feedback-report, …
 
 
 @dataclass(frozen=True)
@@ -294,12 +304,21 @@ class Mail:
     staff_notes: tuple[str, ...] = ()  # what to tell a staff sender (command results, form receipt)
     outcome: Outcome | None = None
     reason: str = ""  # why it stopped (quarantine reason, screen rule)
+    message_id_hint: str | None = None  # the Message-ID of a message that was not parsed (header only)
+    no_ack_reason: str = ""  # why this message must get no acknowledgment (a loop suspect)
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The writer's words as a hash (see `text_fingerprint`); None without words."""
+        if self.parsed is None:
+            return None
+        return text_fingerprint(self.parsed.words or self.parsed.text)
 
     @property
     def message_id(self) -> str:
         if self.parsed is not None:
             return self.parsed.message_id
-        return content_key(self.raw)
+        return self.message_id_hint or content_key(self.raw)
 
     @property
     def sender(self) -> str | None:

@@ -1,33 +1,44 @@
 """The service: mailbox -> pipeline -> one transaction -> file the IMAP message; outbox; loops.
 
-`run_once` is one full pass (every mailbox, then the outbox); `run_forever`
-watches every mailbox in its own thread (imap-tools blocks), IDLE where the
-server offers it, and sends the outbox from the event loop until stopped.
+`run_once` is one full pass (every mailbox, the deadlines and digests, then
+the outbox); `run_forever` watches every mailbox in its own supervised thread
+(imap-tools blocks), with one IDLE held open where the server offers it, and
+sends the outbox from the event loop as soon as a message is committed.
+
+Every failure stays where it belongs. A message a step cannot handle is
+quarantined with its reason; a mail the server refuses is failed with its
+reason; a mail server that cannot be used is an outage, retried with backoff
+and jitter and told to the registrar once; a database that is away stops the
+work in hand, to be retried, never a message lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from mailflow import pipeline
-from mailflow.adapters.imap import Fetched, ImapMailbox
-from mailflow.adapters.outbox import OutboxQueue, SmtpSender, drain
+from mailflow.adapters.health import SMTP, Outages, imap_key
+from mailflow.adapters.imap import Fetched, ImapMailbox, keyword_for
+from mailflow.adapters.outbox import DrainResult, OutboxQueue, SmtpSender, drain
 from mailflow.adapters.store import Store
 from mailflow.adapters.templates import Templates
+from mailflow.adapters.workers import Worker
 from mailflow.clock import Clock
 from mailflow.config import Config, ImapSettings, Organization, clock_time
 from mailflow.deadlines import WorkCalendar
 from mailflow.errors import ConfigError, DuplicateMessage, MailboxError, StoreError
 from mailflow.jobs import Jobs
 from mailflow.model import Mail, MailboxRole, Outcome, Source
+from mailflow.pipeline.parse import header_message_id, parse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +46,14 @@ log = logging.getLogger(__name__)
 FILE_BATCH = 20
 # seconds between deadline and digest passes while the service runs
 JOBS_INTERVAL = 60.0
-# SMTP connections the outbox sends over at once
-SMTP_CONNECTIONS = 3
+# reconnecting to a mailbox or the SMTP server: first wait, doubling up to the cap, with jitter
+RETRY_FIRST = 1.0
+RETRY_CAP = 30.0
+
+
+def jittered(delay: float) -> float:
+    """A wait between half and all of `delay`, so workers do not reconnect in step."""
+    return delay * random.uniform(0.5, 1.0)
 
 
 @dataclass
@@ -45,15 +62,20 @@ class PassReport:
 
     outcomes: Counter[str] = field(default_factory=Counter)
     refs: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)  # "mailbox uid N: reason"
     mailbox_errors: list[str] = field(default_factory=list)
     sent: int = 0
     send_failed: int = 0
+    send_retried: int = 0
+    smtp_outage: str | None = None
     deadline_mails: int = 0
     digests: int = 0
+    job_errors: int = 0
 
     def merge(self, other: PassReport) -> None:
         self.outcomes.update(other.outcomes)
         self.refs += other.refs
+        self.quarantined += other.quarantined
         self.mailbox_errors += other.mailbox_errors
 
 
@@ -66,6 +88,16 @@ class Watched:
     @property
     def key(self) -> str:
         return f"{self.org.id}:{self.role.value}"
+
+
+@dataclass(frozen=True)
+class Done:
+    """One message handled: what became of it (for filing and the report)."""
+
+    uid: int
+    outcome: Outcome
+    ref: str | None = None
+    reason: str = ""
 
 
 class Service:
@@ -81,8 +113,11 @@ class Service:
             o.id: WorkCalendar(o.calendar, o.extra_closed_days, config.org_timezone(o), end_of_day)
             for o in config.organizations
         }
-        self.worker = f"mailflow-{uuid.uuid4().hex[:8]}"
-        self.jobs = Jobs(config, store, self.templates, clock, self.calendars)
+        self.outages = Outages(store)
+        self.jobs = Jobs(config, store, self.templates, clock, self.calendars, self.outages)
+        self._worker: Worker | None = None
+        self._worker_users = 0
+        self._worker_lock = threading.Lock()
 
     def mailboxes(self) -> list[Watched]:
         out = []
@@ -92,78 +127,152 @@ class Service:
                 out.append(Watched(org, MailboxRole.REGISTRAR, org.registrar_imap))
         return out
 
+    # -- this process as a worker (its outbox leases live while it beats) -------------
+
+    def enter_worker(self, role: str) -> str:
+        with self._worker_lock:
+            if self._worker is None:
+                self._worker = Worker(self.store, role).start()
+            self._worker_users += 1
+            return self._worker.id
+
+    def leave_worker(self) -> None:
+        with self._worker_lock:
+            self._worker_users -= 1
+            if self._worker_users == 0 and self._worker is not None:
+                self._worker.stop()
+                self._worker = None
+
+    @property
+    def worker_id(self) -> str:
+        return self._worker.id if self._worker is not None else "mailflow-unregistered"
+
     # -- one message -----------------------------------------------------------
 
-    def process(self, w: Watched, box: ImapMailbox, fetched: Fetched) -> tuple[Outcome, str | None]:
+    def process(self, w: Watched, box: ImapMailbox, fetched: Fetched) -> Done:
         """Run one message through the pipeline and record it; the caller files it. Safe to repeat."""
         source = Source(w.org.id, w.role, w.settings.folder, box.uidvalidity, fetched.uid, fetched.internaldate)
-        outcome, ref = self._register(w, source, fetched.raw)
-        log.info("event=registered mailbox=%s uid=%s outcome=%s case=%s", w.key, fetched.uid, outcome, ref or "-")
-        return outcome, ref
+        done = self._register(w, source, fetched)
+        log.info("event=registered mailbox=%s uid=%s outcome=%s case=%s", w.key, fetched.uid, done.outcome,
+                 done.ref or "-")
+        return done
 
-    @staticmethod
-    def file(w: Watched, box: ImapMailbox, done: list[tuple[int, Outcome]]) -> None:
-        """Move recorded messages out of the watched folder; only ever after their commit."""
-        for folder, wanted in ((w.settings.processed_folder, False), (w.settings.quarantine_folder, True)):
-            uids = [uid for uid, outcome in done if (outcome is Outcome.QUARANTINED) is wanted]
-            if uids:
-                box.move(uids, folder)
-                log.info("event=filed mailbox=%s count=%d folder=%s", w.key, len(uids), folder)
+    def _prepare(self, source: Source, fetched: Fetched) -> Mail:
+        """The pure work before the transaction: parsing, or the reason the message cannot be read."""
+        raw = fetched.raw
+        if fetched.too_large:
+            limit = self.config.service.max_message_bytes
+            reason = f"too large: {fetched.size} bytes (max_message_bytes is {limit}); only its header was read"
+            return Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=reason,
+                        message_id_hint=header_message_id(raw))
+        try:
+            parsed = parse_bytes(raw)
+        except Exception as exc:  # parse_bytes reads anything; should a corner escape it, keep the message
+            parsed = f"cannot read the message: {type(exc).__name__}"
+        if isinstance(parsed, str):
+            return Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=parsed)
+        return Mail(source=source, raw=raw, parsed=parsed)
 
-    def _register(self, w: Watched, source: Source, raw: bytes) -> tuple[Outcome, str | None]:
+    def _register(self, w: Watched, source: Source, fetched: Fetched) -> Done:
         now = self.clock.now()
-        mail = Mail(source=source, raw=raw)
+        mail = self._prepare(source, fetched)
         try:
             with self.store.transaction() as reg:
                 seen = reg.uid_seen(source)
                 if seen is not None:  # recorded before, not yet moved (a crash or a failed MOVE)
-                    return Outcome(seen.outcome), None
-                ctx = pipeline.Context(self.config, w.org, self.clock, reg, self.templates, self.calendars[w.org.id])
-                mail = pipeline.run(mail, ctx, self.steps)
+                    return Done(source.uid, Outcome(seen.outcome), None, "")
+                if mail.outcome is not Outcome.QUARANTINED:
+                    ctx = pipeline.Context(self.config, w.org, self.clock, reg, self.templates,
+                                           self.calendars[w.org.id])
+                    mail = pipeline.run(mail, ctx, self.steps)
                 outcome = mail.outcome or (Outcome.REGISTERED if mail.new_case else Outcome.THREADED)
                 if outcome is not Outcome.DUPLICATE:
                     reg.file(mail, now)
                 reg.record_uid(source, mail.message_id, outcome, now, known_new=True)
-            return outcome, mail.case_ref
-        except (DuplicateMessage, IntegrityError):  # another worker registered it first
+            return Done(source.uid, outcome, mail.case_ref, mail.reason if outcome is Outcome.QUARANTINED else "")
+        except DuplicateMessage:  # another worker registered the same Message-ID first
             self._record_uid(source, mail.message_id, Outcome.DUPLICATE)
-            return Outcome.DUPLICATE, None
-        except (StoreError, ConfigError):
-            raise  # the database or a template is at fault, not the message: retry later
-        except Exception as exc:  # a step failed on this input: keep the message, in quarantine
-            step_error = f"processing failed: {type(exc).__name__}"
-            log.exception("event=step_failed mailbox=%s uid=%s", w.key, source.uid)
-            bad = Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=step_error)
-            try:
-                with self.store.transaction() as reg:  # the message and its UID together
-                    reg.file(bad, now)
+            return Done(source.uid, Outcome.DUPLICATE)
+        except IntegrityError as exc:
+            return self._conflict(w, source, mail, exc)
+        except StoreError:
+            raise  # the database is at fault, not the message: the mailbox is retried later
+        except Exception as exc:  # a step (or a template) failed on this input: keep it, in quarantine
+            if isinstance(exc, ConfigError):
+                reason = f"a mail template failed on this message: {exc.reason[:200]}"
+            else:
+                reason = f"processing failed: {type(exc).__name__}"
+            log.error("event=step_failed mailbox=%s uid=%s error=%s", w.key, source.uid, type(exc).__name__)
+            log.debug("step failure", exc_info=True)
+            return self._quarantine(source, fetched.raw, reason, mail.message_id)
+
+    def _conflict(self, w: Watched, source: Source, mail: Mail, exc: IntegrityError) -> Done:
+        """An IntegrityError: a duplicate only when the UID or the Message-ID is now on record."""
+        with self.store.transaction() as reg:
+            seen = reg.uid_seen(source)
+            if seen is not None:
+                return Done(source.uid, Outcome(seen.outcome))
+            if reg.message_exists(source.org_id, mail.message_id):
+                reg.record_uid(source, mail.message_id, Outcome.DUPLICATE, self.clock.now(), known_new=True)
+                return Done(source.uid, Outcome.DUPLICATE)
+        name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or type(exc.orig).__name__
+        log.error("event=store_conflict mailbox=%s uid=%s constraint=%s", w.key, source.uid, name)
+        return self._quarantine(source, mail.raw, f"the register refused the message ({name})", mail.message_id)
+
+    def _quarantine(self, source: Source, raw: bytes, reason: str, message_id: str) -> Done:
+        now = self.clock.now()
+        bad = Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=reason,
+                   message_id_hint=message_id)
+        try:
+            with self.store.transaction() as reg:  # the message and its UID together
+                if reg.uid_seen(source) is None:
+                    if not reg.message_exists(source.org_id, bad.message_id):
+                        reg.file(bad, now)
                     reg.record_uid(source, bad.message_id, Outcome.QUARANTINED, now, known_new=True)
-            except (DuplicateMessage, IntegrityError):  # kept already (an earlier attempt or another worker)
-                self._record_uid(source, bad.message_id, Outcome.QUARANTINED)
-            return Outcome.QUARANTINED, None
+        except (DuplicateMessage, IntegrityError):  # kept already (an earlier attempt or another worker)
+            self._record_uid(source, bad.message_id, Outcome.QUARANTINED)
+        return Done(source.uid, Outcome.QUARANTINED, None, reason)
 
     def _record_uid(self, source: Source, message_id: str, outcome: Outcome) -> None:
         try:
             with self.store.transaction() as reg:
-                reg.record_uid(source, message_id, outcome, self.clock.now())
+                if reg.uid_seen(source) is None:
+                    reg.record_uid(source, message_id, outcome, self.clock.now(), known_new=True)
         except IntegrityError:
             pass  # another worker recorded it
 
     # -- one mailbox -----------------------------------------------------------
 
-    def drain_mailbox(self, w: Watched, box: ImapMailbox, stop: threading.Event | None = None) -> PassReport:
-        """Process every message in the watched folder."""
+    @staticmethod
+    def file(w: Watched, box: ImapMailbox, done: list[Done]) -> None:
+        """Move recorded messages out of the watched folder; only ever after their commit."""
+        bad = [d for d in done if d.outcome is Outcome.QUARANTINED]
+        for reason in dict.fromkeys(d.reason for d in bad):  # the reason on the copy, as a keyword
+            box.label([d.uid for d in bad if d.reason == reason], keyword_for(reason))
+        for folder, uids in ((w.settings.processed_folder, [d.uid for d in done if d not in bad]),
+                             (w.settings.quarantine_folder, [d.uid for d in bad])):
+            if uids:
+                box.move(uids, folder)
+                log.info("event=filed mailbox=%s count=%d folder=%s", w.key, len(uids), folder)
+
+    def drain_mailbox(self, w: Watched, box: ImapMailbox, stop: threading.Event | None = None,
+                      committed: Callable[[], None] | None = None) -> PassReport:
+        """Process every message in the watched folder; `committed` is called after each commit."""
         report = PassReport()
-        done: list[tuple[int, Outcome]] = []
+        done: list[Done] = []
         try:
-            for fetched in box.fetch(box.uids()):
+            for fetched in box.fetch(box.uids(), self.config.service.max_message_bytes):
                 if stop is not None and stop.is_set():
                     break
-                outcome, ref = self.process(w, box, fetched)
-                done.append((fetched.uid, outcome))
-                report.outcomes[outcome.value] += 1
-                if ref and outcome is Outcome.REGISTERED:
-                    report.refs.append(ref)
+                d = self.process(w, box, fetched)
+                done.append(d)
+                report.outcomes[d.outcome.value] += 1
+                if d.ref and d.outcome is Outcome.REGISTERED:
+                    report.refs.append(d.ref)
+                if d.outcome is Outcome.QUARANTINED:
+                    report.quarantined.append(f"{w.key} uid {d.uid}: {d.reason}")
+                if committed is not None:
+                    committed()
                 if len(done) >= FILE_BATCH:
                     self.file(w, box, done)
                     done = []
@@ -173,11 +282,17 @@ class Service:
         return report
 
     def pass_mailbox(self, w: Watched) -> PassReport:
+        key = imap_key(w.org.id, w.role.value)
         box = ImapMailbox(w.settings, self.env)
         try:
             box.connect()
+            self.outages.ok(key)
             return self.drain_mailbox(w, box)
-        except (MailboxError, StoreError, ConfigError) as exc:
+        except (MailboxError, ConfigError) as exc:
+            log.error("event=mailbox_error mailbox=%s error=%s", w.key, exc)
+            self.outages.failing(key, w.org.id, str(exc))
+            return PassReport(mailbox_errors=[f"{w.key}: {exc}"])
+        except StoreError as exc:
             log.error("event=mailbox_error mailbox=%s error=%s", w.key, exc)
             return PassReport(mailbox_errors=[f"{w.key}: {exc}"])
         finally:
@@ -187,56 +302,103 @@ class Service:
 
     async def run_once(self) -> PassReport:
         """Every mailbox once (concurrently), the deadlines, the digests, then the outbox."""
-        report = PassReport()
-        for r in await asyncio.gather(*(asyncio.to_thread(self.pass_mailbox, w) for w in self.mailboxes())):
-            report.merge(r)
-        report.deadline_mails, report.digests = await asyncio.to_thread(self.timed_jobs)
-        report.sent, report.send_failed = await self.send_outbox()
-        return report
+        await asyncio.to_thread(self.enter_worker, "once")
+        try:
+            report = PassReport()
+            for r in await asyncio.gather(*(asyncio.to_thread(self.pass_mailbox, w) for w in self.mailboxes())):
+                report.merge(r)
+            report.deadline_mails, report.digests, report.job_errors = await asyncio.to_thread(self.timed_jobs)
+            result = await self.send_outbox()
+            report.sent, report.send_failed, report.send_retried = result.sent, result.failed, result.retried
+            report.smtp_outage = result.outage
+            return report
+        finally:
+            await asyncio.to_thread(self.leave_worker)
 
-    def timed_jobs(self) -> tuple[int, int]:
-        """The deadline pass and the digests; (mails queued, digests queued)."""
-        return self.jobs.deadlines(), self.jobs.digests_due()
+    def timed_jobs(self) -> tuple[int, int, int]:
+        """The deadline pass, the digests and the outage notices; (mails queued, digests queued, errors)."""
+        mails, errors = self.jobs.deadlines()
+        digests, digest_errors = self.jobs.digests_due()
+        notices = self.jobs.outage_notices()
+        return mails + notices, digests, errors + digest_errors
 
-    async def send_outbox(self) -> tuple[int, int]:
-        senders = [SmtpSender(self.config.smtp) for _ in range(SMTP_CONNECTIONS)]
-        return await drain(OutboxQueue(self.store, self.worker), senders, self.clock)
+    def senders(self) -> list[SmtpSender]:
+        return [SmtpSender(self.config.smtp, self.env) for _ in range(self.config.smtp.connections)]
+
+    def queue(self) -> OutboxQueue:
+        smtp = self.config.smtp
+        return OutboxQueue(self.store, self.worker_id, max_attempts=smtp.max_attempts,
+                           retry_base=timedelta(seconds=smtp.retry_base_seconds))
+
+    async def send_outbox(self, stop: asyncio.Event | None = None,
+                          pool: list[SmtpSender] | None = None) -> DrainResult:
+        """Send what is due; an unusable server is recorded as an outage (and its end as well).
+
+        `pool`: connections kept open between calls (the service's loop); else new ones, closed after.
+        """
+        await asyncio.to_thread(self.enter_worker, "send")
+        try:
+            result = await drain(self.queue(), pool or self.senders(), self.clock, stop=stop, close=pool is None)
+        finally:
+            await asyncio.to_thread(self.leave_worker)
+        if result.outage is not None:
+            log.warning("event=smtp_unreachable error=%s", result.outage)
+            await asyncio.to_thread(self.outages.failing, SMTP, None, result.outage)
+        else:
+            await asyncio.to_thread(self.outages.ok, SMTP)
+        return result
 
     # -- the service -------------------------------------------------------------
 
     def watch(self, w: Watched, stop: threading.Event, notify: Callable[[], None]) -> None:
-        """Keep one mailbox drained until stopped; reconnect after failures."""
-        delay = 1.0
+        """Keep one mailbox drained until stopped: reconnect with backoff after any failure, never die."""
+        key = imap_key(w.org.id, w.role.value)
+        delay, failures = RETRY_FIRST, 0
         while not stop.is_set():
             box = ImapMailbox(w.settings, self.env)
             try:
                 box.connect()
+                if failures:
+                    log.info("event=reconnected mailbox=%s failures=%d", w.key, failures)
+                self.outages.ok(key)
                 log.info("event=watching mailbox=%s idle=%s", w.key, box.supports_idle and w.settings.idle)
-                delay = 1.0
+                delay, failures = RETRY_FIRST, 0
                 while not stop.is_set():
-                    report = self.drain_mailbox(w, box, stop)
-                    if sum(report.outcomes.values()):
-                        notify()
+                    self.drain_mailbox(w, box, stop, committed=notify)
                     self._wait_for_mail(box, stop)
-            except (MailboxError, StoreError, ConfigError) as exc:
-                log.error("event=watch_error mailbox=%s error=%s retry_in=%ss", w.key, exc, int(delay))
-                stop.wait(delay)
-                delay = min(delay * 2, 300.0)
+            except (MailboxError, ConfigError) as exc:
+                failures += 1
+                wait = jittered(delay)
+                log.warning("event=mailbox_unreachable mailbox=%s failures=%d retry_in=%.1fs error=%s",
+                            w.key, failures, wait, str(exc)[:200])
+                self.outages.failing(key, w.org.id, str(exc))
+                stop.wait(wait)
+                delay = min(delay * 2, RETRY_CAP)
+            except StoreError as exc:
+                wait = jittered(delay)
+                log.error("event=database_error mailbox=%s retry_in=%.1fs error=%s", w.key, wait, str(exc)[:200])
+                stop.wait(wait)
+                delay = min(delay * 2, RETRY_CAP)
+            except Exception as exc:  # a bug must not end the watcher: log it, wait, start again
+                wait = jittered(delay)
+                log.error("event=watch_failed mailbox=%s retry_in=%.1fs error=%s", w.key, wait, type(exc).__name__)
+                log.debug("watcher failure", exc_info=True)
+                stop.wait(wait)
+                delay = min(delay * 2, RETRY_CAP)
             finally:
                 box.close()
 
     def _wait_for_mail(self, box: ImapMailbox, stop: threading.Event) -> None:
-        interval = self.config.service.poll_interval_seconds
-        if not (box.supports_idle and box.settings.idle):
-            stop.wait(interval)
-            return
-        # One IDLE command, polled locally each second so a stop is noticed
-        # quickly; renewed well within the 29 minutes RFC 2177 allows.
-        waited = 0.0
-        while not stop.is_set() and waited < 20 * 60:
-            if box.wait(5.0):
-                return
-            waited += 5.0
+        """One IDLE until mail arrives (or a poll interval without IDLE); the caller then looks for new UIDs."""
+        if box.supports_idle and box.settings.idle:
+            box.idle(stop)
+        else:
+            stop.wait(self.config.service.poll_interval_seconds)
+
+    def _watcher(self, w: Watched, halt: threading.Event, notify: Callable[[], None]) -> threading.Thread:
+        t = threading.Thread(target=self.watch, args=(w, halt, notify), name=f"watch-{w.key}", daemon=True)
+        t.start()
+        return t
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -246,35 +408,49 @@ class Service:
         def notify() -> None:
             loop.call_soon_threadsafe(wake.set)
 
-        threads = [
-            threading.Thread(target=self.watch, args=(w, halt, notify), name=f"watch-{w.key}", daemon=True)
-            for w in self.mailboxes()
-        ]
-        for t in threads:
-            t.start()
-        last_jobs = 0.0
+        await asyncio.to_thread(self.enter_worker, "run")
+        watched = self.mailboxes()
+        threads = {w.key: self._watcher(w, halt, notify) for w in watched}
+        last_jobs = -JOBS_INTERVAL
+        smtp_delay, smtp_retry_at = RETRY_FIRST, 0.0
+        pool = self.senders()
         try:
             while not stop.is_set():
+                for w in watched:  # supervision: a watcher that died is started again
+                    if not threads[w.key].is_alive() and not halt.is_set():
+                        log.error("event=watcher_restarted mailbox=%s", w.key)
+                        threads[w.key] = self._watcher(w, halt, notify)
                 if loop.time() - last_jobs >= JOBS_INTERVAL:
                     try:
                         await asyncio.to_thread(self.timed_jobs)
                     except (StoreError, ConfigError) as exc:
-                        log.error("event=jobs_error error=%s", exc)
+                        log.error("event=jobs_error error=%s", str(exc)[:200])
                     last_jobs = loop.time()
-                try:
-                    await self.send_outbox()
-                except StoreError as exc:
-                    log.error("event=outbox_error error=%s", exc)
                 wake.clear()
+                if loop.time() >= smtp_retry_at:
+                    try:
+                        result = await self.send_outbox(stop, pool)
+                    except StoreError as exc:
+                        log.error("event=outbox_error error=%s", str(exc)[:200])
+                        result = DrainResult(outage="database")
+                    if result.outage is not None:
+                        smtp_retry_at = loop.time() + jittered(smtp_delay)
+                        smtp_delay = min(smtp_delay * 2, RETRY_CAP)
+                    else:
+                        smtp_delay, smtp_retry_at = RETRY_FIRST, 0.0
+                timeout = 30.0 if smtp_retry_at == 0.0 else max(0.2, min(30.0, smtp_retry_at - loop.time()))
                 waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
-                await asyncio.wait(waiters, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
         finally:
             halt.set()
-            for t in threads:
+            for t in threads.values():
                 await asyncio.to_thread(t.join, 30)
             try:
-                await self.send_outbox()  # what the last messages queued
+                await self.send_outbox(None, pool)  # what the last messages queued
             except StoreError:
                 pass
+            for sender in pool:
+                await sender.close()
+            await asyncio.to_thread(self.leave_worker)

@@ -73,7 +73,7 @@ def test_run_watches_reconnects_and_stops_cleanly_on_sigterm(make_world) -> None
     assert "Traceback" not in err
     assert picked_up < 10
     assert len(world.mailbox("goran.lovgren@example.net")) == 1
-    assert "event=watch_error mailbox=norrmalm:complaints" in err  # it noticed the drop
+    assert "event=mailbox_unreachable mailbox=norrmalm:complaints" in err  # it noticed the drop
     year = datetime.now(ZoneInfo("Europe/Stockholm")).year
     refs = sorted(c["ref"] for c in world.cases())
     assert refs == [f"NK-{year}-0001", f"NM-{year}-0001", f"NM-{year}-0002", f"NM-{year}-0003"]

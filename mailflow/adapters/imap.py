@@ -1,8 +1,11 @@
 """IMAP with imap-tools (blocking: call it from a worker thread).
 
 Messages are fetched by UID with BODY.PEEK (never marked read by mailflow) and
-their INTERNALDATE; they are moved to the processed or quarantine folder only
-after the transaction that recorded them has committed.
+their INTERNALDATE, sizes first, so large messages come one at a time and a
+message over `max_message_bytes` comes as its header only; they are moved to
+the processed or quarantine folder only after the transaction that recorded
+them has committed. FETCH responses are read wherever the server puts UID and
+INTERNALDATE (Exchange Online: after the body).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
+import select
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,10 +30,16 @@ from mailflow.errors import MailboxError
 
 log = logging.getLogger(__name__)
 
-_FETCH_RE = re.compile(rb"UID (\d+)")
+_UID_RE = re.compile(rb"\bUID (\d+)")
+_SIZE_RE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _DATE_RE = re.compile(rb'INTERNALDATE "([^"]+)"')
 # errors that mean "the connection is gone or the server said no"
 NETWORK_ERRORS = (imaplib.IMAP4.error, OSError, ssl.SSLError, socket.timeout, EOFError)
+# bodies are fetched in chunks of at most this many bytes (a larger message alone) and messages
+CHUNK_BYTES = 4 * 1024 * 1024
+CHUNK_MESSAGES = 50
+# RFC 2177: re-issue IDLE within 29 minutes
+IDLE_RENEW_SECONDS = 25 * 60
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,38 @@ class Fetched:
     uid: int
     raw: bytes
     internaldate: datetime
+    size: int = 0
+    too_large: bool = False  # only the header was fetched: the message is over max_message_bytes
+
+
+def fetch_items(data: list[object]) -> list[tuple[bytes, bytes | None]]:
+    """(items, literal) of each message in a FETCH response, wherever the server put UID and INTERNALDATE.
+
+    imaplib gives a message with a literal as a tuple (text before the literal,
+    literal) followed by the rest of its line; Exchange Online puts UID after the
+    body, Dovecot before it, so both texts are read. A response without a literal
+    (`UID 5 RFC822.SIZE 300`) is a bytes line of its own.
+    """
+    out: list[tuple[bytes, bytes | None]] = []
+    i = 0
+    while i < len(data):
+        item = data[i]
+        if isinstance(item, tuple) and len(item) >= 2:
+            meta, literal = bytes(item[0]), bytes(item[1])
+            if i + 1 < len(data) and isinstance(data[i + 1], bytes):
+                meta += b" " + bytes(data[i + 1])  # type: ignore[arg-type]
+                i += 1
+            out.append((meta, literal))
+        elif isinstance(item, bytes) and _UID_RE.search(item):
+            out.append((item, None))
+        i += 1
+    return out
+
+
+def keyword_for(reason: str) -> str:
+    """An IMAP keyword (an atom) naming why a message was quarantined, for the copy in the folder."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", reason).strip("-").lower()[:40] or "unreadable"
+    return f"mailflow-{slug}"
 
 
 class ImapMailbox:
@@ -57,6 +101,7 @@ class ImapMailbox:
             else:
                 box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
             box.login(s.username, self.password, initial_folder=None)
+            _refresh_capabilities(box.client)  # many servers announce MOVE, UIDPLUS, … only after login
             for folder in (s.folder, s.processed_folder, s.quarantine_folder):
                 if folder.upper() != "INBOX" and not box.folder.exists(folder):
                     box.folder.create(folder)
@@ -82,42 +127,127 @@ class ImapMailbox:
         except (UnexpectedCommandStatusError, *NETWORK_ERRORS) as exc:
             raise MailboxError(f"SEARCH failed: {type(exc).__name__}") from exc
 
-    def fetch(self, uids: list[int]) -> Iterator[Fetched]:
-        """The raw messages with their INTERNALDATE, a few at a time."""
+    def _uid_fetch(self, uids: list[int], items: str) -> list[tuple[bytes, bytes | None]]:
         client = self._box.client
-        for i in range(0, len(uids), 20):
-            chunk = uids[i : i + 20]
-            try:
-                typ, data = client.uid("FETCH", ",".join(map(str, chunk)), "(UID INTERNALDATE BODY.PEEK[])")
-            except NETWORK_ERRORS as exc:
-                raise MailboxError(f"FETCH failed: {type(exc).__name__}") from exc
-            if typ != "OK":
-                raise MailboxError(f"FETCH refused: {typ}")
-            for item in data:
-                if not isinstance(item, tuple):
+        try:
+            typ, data = client.uid("FETCH", ",".join(map(str, uids)), items)
+        except NETWORK_ERRORS as exc:
+            raise MailboxError(f"FETCH failed: {type(exc).__name__}") from exc
+        if typ != "OK":
+            raise MailboxError(f"FETCH refused: {typ}")
+        return fetch_items(list(data or []))
+
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE of each message, asked before any body is fetched."""
+        out: dict[int, int] = {}
+        for i in range(0, len(uids), 500):
+            for meta, _ in self._uid_fetch(uids[i:i + 500], "(UID RFC822.SIZE)"):
+                m_uid, m_size = _UID_RE.search(meta), _SIZE_RE.search(meta)
+                if m_uid:
+                    out[int(m_uid.group(1))] = int(m_size.group(1)) if m_size else 0
+        return out
+
+    def fetch(self, uids: list[int], max_bytes: int | None = None) -> Iterator[Fetched]:
+        """The raw messages with their INTERNALDATE, a few at a time, never many large ones at once.
+
+        A message over `max_bytes` comes as its header only (`too_large`), so it can
+        be recorded and quarantined without being read.
+        """
+        if not uids:
+            return
+        sizes = self.sizes(uids)
+        chunk: list[int] = []
+        chunk_bytes = 0
+
+        def flush(part: list[int], items: str, too_large: bool = False) -> Iterator[Fetched]:
+            got: set[int] = set()
+            for meta, raw in self._uid_fetch(part, items):
+                m_uid = _UID_RE.search(meta)
+                if not m_uid or raw is None:
                     continue
-                meta, raw = item[0], item[1]
-                m_uid, m_date = _FETCH_RE.search(meta), _DATE_RE.search(meta)
-                if not m_uid:
-                    continue
-                yield Fetched(uid=int(m_uid.group(1)), raw=bytes(raw), internaldate=_internaldate(m_date))
+                uid = int(m_uid.group(1))
+                got.add(uid)
+                yield Fetched(uid=uid, raw=raw, internaldate=_internaldate(_DATE_RE.search(meta)),
+                              size=sizes.get(uid, len(raw)), too_large=too_large)
+            for uid in sorted(set(part) - got):  # expunged meanwhile, or a server that answered oddly
+                log.warning("event=fetch_missing uid=%s", uid)
+
+        for uid in uids:
+            if uid not in sizes:
+                log.warning("event=fetch_missing uid=%s stage=size", uid)
+                continue
+            size = sizes[uid]
+            if max_bytes is not None and size > max_bytes:
+                yield from flush([uid], "(UID INTERNALDATE BODY.PEEK[HEADER])", too_large=True)
+                continue
+            if chunk and (chunk_bytes + size > CHUNK_BYTES or len(chunk) >= CHUNK_MESSAGES):
+                yield from flush(chunk, "(UID INTERNALDATE BODY.PEEK[])")
+                chunk, chunk_bytes = [], 0
+            chunk.append(uid)
+            chunk_bytes += size
+        if chunk:
+            yield from flush(chunk, "(UID INTERNALDATE BODY.PEEK[])")
 
     def move(self, uids: list[int], folder: str) -> None:
+        """Move messages; those already gone (another worker moved them first) are no error."""
         try:
             self._box.move([str(u) for u in uids], folder)
+            return
+        except UnexpectedCommandStatusError:
+            pass
+        except NETWORK_ERRORS as exc:
+            raise MailboxError(f"MOVE failed: {type(exc).__name__}") from exc
+        try:
+            left = [u for u in uids if u in set(self.uids())]
+            if left:
+                self._box.move([str(u) for u in left], folder)
         except (UnexpectedCommandStatusError, *NETWORK_ERRORS) as exc:
             raise MailboxError(f"MOVE failed: {type(exc).__name__}") from exc
 
-    def wait(self, seconds: float) -> bool:
-        """Block up to `seconds` for news (IDLE where offered). True when something arrived."""
-        box = self._box
-        if not (self.supports_idle and self.settings.idle):
-            return False
+    def label(self, uids: list[int], keyword: str) -> None:
+        """Set a keyword on messages (the quarantine reason); a server without keywords is no error."""
         try:
-            responses = box.idle.wait(timeout=seconds)
+            self._box.flag([str(u) for u in uids], keyword, True)
+        except (UnexpectedCommandStatusError, imaplib.IMAP4.error) as exc:
+            log.info("event=keyword_refused error=%s", type(exc).__name__)
+        except NETWORK_ERRORS as exc:
+            raise MailboxError(f"STORE failed: {type(exc).__name__}") from exc
+
+    def idle(self, stop: threading.Event, renew_seconds: float = IDLE_RENEW_SECONDS) -> bool:
+        """One IDLE until something arrives, `stop` is set or it is time to renew; True when mail arrived.
+
+        The IDLE stays open between polls (one second each, so a stop is noticed);
+        the caller looks for new UIDs after every DONE, so nothing that arrives
+        while DONE is on its way is missed.
+        """
+        box = self._box
+        try:
+            box.idle.start()
         except (UnexpectedCommandStatusError, *NETWORK_ERRORS) as exc:
             raise MailboxError(f"IDLE failed: {type(exc).__name__}") from exc
-        return any(b"EXISTS" in r or b"RECENT" in r for r in responses)
+        arrived = False
+        started = time.monotonic()
+        try:
+            while not stop.is_set() and time.monotonic() - started < renew_seconds:
+                lines = _idle_lines(box.client, 1.0)
+                if any(b"BYE" in line[:12] for line in lines):
+                    raise MailboxError("the server closed the connection (BYE)")
+                if any(b"EXISTS" in line or b"RECENT" in line for line in lines):
+                    arrived = True
+                    break
+        finally:
+            if self.box is not None:
+                try:
+                    box.idle.stop()
+                except (UnexpectedCommandStatusError, *NETWORK_ERRORS) as exc:
+                    raise MailboxError(f"IDLE DONE failed: {type(exc).__name__}") from exc
+        return arrived
+
+    def wait(self, seconds: float) -> bool:
+        """Block up to `seconds` for news (IDLE where offered). True when something arrived."""
+        if not (self.supports_idle and self.settings.idle):
+            return False
+        return self.idle(threading.Event(), seconds)
 
     def noop(self) -> None:
         try:
@@ -136,6 +266,44 @@ class ImapMailbox:
                 box.client.shutdown()
             except Exception:
                 pass
+
+
+def _refresh_capabilities(client: imaplib.IMAP4) -> None:
+    try:
+        typ, data = client.capability()
+    except NETWORK_ERRORS:
+        return
+    if typ == "OK" and data and isinstance(data[0], bytes):
+        client.capabilities = tuple(data[0].decode("ascii", "replace").upper().split())
+
+
+def _idle_lines(client: imaplib.IMAP4, timeout: float) -> list[bytes]:
+    """The untagged lines that arrive within `timeout` during IDLE; MailboxError when the connection ends."""
+    sock = client.sock
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    if not poller.poll(timeout * 1000):
+        return []
+    old = sock.gettimeout()
+    sock.settimeout(0)
+    lines: list[bytes] = []
+    try:
+        while True:
+            try:
+                line = client._get_line()  # type: ignore[attr-defined]
+            except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
+                break
+            except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
+                raise MailboxError(f"connection lost during IDLE: {type(exc).__name__}") from exc
+            lines.append(line)
+    finally:
+        try:
+            sock.settimeout(old)
+        except OSError:
+            pass
+    if not lines:
+        raise MailboxError("connection lost during IDLE (end of stream)")
+    return lines
 
 
 _MONTHS = {m: i for i, m in enumerate(

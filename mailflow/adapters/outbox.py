@@ -1,12 +1,23 @@
 """The outbox: mails queued in the case's transaction, sent later, safe to repeat.
 
-A row is claimed with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so several
-workers share the work), sent with aiosmtplib, then marked sent. A transient
-failure (4xx, connection trouble) retries with exponential backoff; a
-permanent one (5xx) marks the row failed for the digest. The only window for a
-second delivery is a crash between the SMTP server's acceptance and the
-"sent" commit; the mail then goes again with the same Message-ID, which mail
-clients collapse.
+Claiming a row leases it to this worker (PostgreSQL: FOR UPDATE SKIP LOCKED,
+so several workers share the work) and counts an attempt, so a mail whose
+sending kills the process gives up after `max_attempts`. A lease holds while
+its owner's heartbeat is fresh (`adapters/workers.py`): a killed worker's
+mails are taken over within seconds, at once by a restarted worker on the same
+host. The row is marked sent in a short urgent transaction of its own right
+after the server's final reply, and only by the worker that holds it; the only
+window for a second delivery is a crash between that reply and that commit,
+and the mail then goes again with the same Message-ID, which mail clients
+collapse.
+
+Each failure belongs to one mail or to the server. A refused recipient, a 5xx
+or an address no server can take is recorded on the mail (failed, or sent with
+its refused recipients) for the digest and `mailflow outbox list`; a 4xx or a
+broken connection retries with exponential backoff. A server that cannot be
+used at all (connect, greeting, EHLO, STARTTLS, AUTH) is an outage
+(`SmtpOutage`): nothing is claimed, the claimed mails go back unharmed, and
+the service backs off and tells the registrar once.
 """
 
 from __future__ import annotations
@@ -14,18 +25,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from mailflow.adapters.tables import MessageRow, OutboxRow
+from mailflow import addresses, mime
+from mailflow.adapters.tables import MessageRow, OutboxRow, WorkerRow
+from mailflow.adapters.workers import STALE, real_now
 from mailflow.clock import Clock
 from mailflow.config import SmtpSettings, secret
-from mailflow.errors import PermanentDelivery, TransientDelivery
+from mailflow.errors import ConfigError, PermanentDelivery, SmtpOutage, TransientDelivery
 from mailflow.model import Direction, OutMail
 
 if TYPE_CHECKING:
@@ -33,10 +46,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# a lease also ends this long after its claim, whatever the heartbeat says (a worker stuck for good)
+LEASE_MAX = timedelta(minutes=15)
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=2)
+CLAIM_BATCH = 20  # rows per connection per claim
 
 
 def queue(session: Session, out: OutMail, *, org_id: str, case_id: int | None, now: datetime,
@@ -46,7 +61,7 @@ def queue(session: Session, out: OutMail, *, org_id: str, case_id: int | None, n
         OutboxRow(
             message_id=out.message_id, org_id=org_id, case_id=case_id, purpose=out.purpose.value,
             sender=out.sender, recipients=list(out.recipients), payload=out.payload, status="pending",
-            attempts=0, next_attempt_at=now, created_at=now,
+            attempts=0, next_attempt_at=now, created_at=now, refused=[],
         )
     )
     session.add(
@@ -64,22 +79,39 @@ class Claimed:
     message_id: str
     sender: str
     recipients: tuple[str, ...]
-    payload: bytes
-    attempts: int
+    attempts: int  # including this one
+    purpose: str = ""
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+@dataclass(frozen=True)
+class Delivered:
+    """What the server took: every recipient but the refused ones."""
+
+    refused: tuple[dict[str, Any], ...] = ()
+
+
+def backoff(attempts: int, base: timedelta = BACKOFF_BASE) -> timedelta:
+    return min(base * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+
+
+def refusal(to: str, code: int, reason: str) -> dict[str, Any]:
+    return {"to": to, "code": code, "reason": " ".join(reason.split())[:200]}
 
 
 class OutboxQueue:
     """Database side of the outbox (blocking; call it from a worker thread)."""
 
-    def __init__(self, store: Store, owner: str) -> None:
+    def __init__(self, store: Store, owner: str, *, max_attempts: int = MAX_ATTEMPTS,
+                 retry_base: timedelta = BACKOFF_BASE) -> None:
         self.store = store
         self.owner = owner
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
 
-    def claim(self, now: datetime, limit: int = 20) -> list[Claimed]:
+    def claim(self, now: datetime, limit: int = CLAIM_BATCH) -> list[Claimed]:
+        """Lease up to `limit` due mails to this worker; a mail out of attempts is failed instead."""
+        real = real_now()
+        live_owner = exists().where(WorkerRow.id == OutboxRow.lease_owner, WorkerRow.heartbeat_at >= real - STALE)
         with self.store.transaction() as reg:
             s = reg.session
             q = (
@@ -87,88 +119,215 @@ class OutboxQueue:
                 .where(
                     OutboxRow.status == "pending",
                     OutboxRow.next_attempt_at <= now,
-                    or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+                    or_(OutboxRow.lease_owner.is_(None), OutboxRow.lease_until < real, ~live_owner),
                 )
-                .order_by(OutboxRow.id)
+                .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
                 .limit(limit)
             )
             if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            rows = list(s.execute(q).scalars())
-            for row in rows:
-                row.lease_until = now + LEASE
-                row.lease_owner = self.owner
-            return [Claimed(r.id, r.message_id, r.sender, tuple(r.recipients), r.payload, r.attempts)
-                    for r in rows if r.id is not None]
+                q = q.with_for_update(of=OutboxRow, skip_locked=True)
+            out = []
+            for row in s.execute(q).scalars():
+                if row.lease_owner is not None:
+                    log.info("event=lease_taken_over outbox_id=%s", row.id)
+                if row.attempts >= self.max_attempts:
+                    row.status, row.failed_at, row.lease_owner, row.lease_until = "failed", now, None, None
+                    row.last_error = (f"gave up after {row.attempts} attempts; the last one did not finish "
+                                      f"(the process may have stopped while sending this mail)")
+                    _mark_message(s, row.message_id, "failed")
+                    log.warning("event=send_gave_up outbox_id=%s attempts=%d", row.id, row.attempts)
+                    continue
+                row.attempts += 1
+                row.lease_owner, row.lease_until = self.owner, real + LEASE_MAX
+                assert row.id is not None
+                out.append(Claimed(row.id, row.message_id, row.sender, tuple(row.recipients), row.attempts,
+                                   row.purpose))
+            return out
 
-    def sent(self, item: Claimed, now: datetime) -> None:
-        with self.store.transaction() as reg:
-            reg.session.execute(
-                update(OutboxRow).where(OutboxRow.id == item.id).values(
-                    status="sent", sent_at=now, attempts=item.attempts + 1, lease_until=None, last_error=None)
-            )
-            reg.session.execute(
-                update(MessageRow).where(MessageRow.message_id == item.message_id,
-                                         MessageRow.direction == Direction.OUT.value).values(outcome="sent")
-            )
+    def payload(self, item: Claimed) -> bytes:
+        with self.store.transaction(readonly=True) as reg:
+            data = reg.session.execute(select(OutboxRow.payload).where(OutboxRow.id == item.id)).scalar_one()
+        return bytes(data)
 
-    def failed(self, item: Claimed, now: datetime, error: str, permanent: bool) -> None:
-        attempts = item.attempts + 1
-        give_up = permanent or attempts >= MAX_ATTEMPTS
-        with self.store.transaction() as reg:
-            reg.session.execute(
-                update(OutboxRow).where(OutboxRow.id == item.id).values(
-                    status="failed" if give_up else "pending", attempts=attempts, lease_until=None,
-                    last_error=error[:500], next_attempt_at=now + backoff(attempts))
-            )
+    def sent(self, item: Claimed, now: datetime, refused: tuple[dict[str, Any], ...] = ()) -> bool:
+        """Record the server's acceptance; False when this worker no longer held the mail."""
+        with self.store.transaction(urgent=True) as reg:
+            done = reg.session.execute(
+                update(OutboxRow).where(OutboxRow.id == item.id, OutboxRow.lease_owner == self.owner,
+                                        OutboxRow.status == "pending").values(
+                    status="sent", sent_at=now, lease_owner=None, lease_until=None, last_error=None,
+                    refused=list(refused))
+            ).rowcount
+            if done:
+                _mark_message(reg.session, item.message_id, "sent" if not refused else "partly_sent")
+        if not done:
+            log.warning("event=sent_without_lease outbox_id=%s", item.id)
+        return bool(done)
+
+    def failed(self, item: Claimed, now: datetime, error: str, permanent: bool,
+               refused: list[dict[str, Any]] | None = None) -> bool:
+        """Record a failed attempt: retried later with backoff, or failed for good. True when given up."""
+        give_up = permanent or item.attempts >= self.max_attempts
+        with self.store.transaction(urgent=True) as reg:
+            values: dict[str, Any] = dict(
+                status="failed" if give_up else "pending", lease_owner=None, lease_until=None,
+                last_error=error[:500], next_attempt_at=now + backoff(item.attempts, self.retry_base))
             if give_up:
+                values["failed_at"] = now
+            if refused:
+                values["refused"] = refused
+            done = reg.session.execute(
+                update(OutboxRow).where(OutboxRow.id == item.id, OutboxRow.lease_owner == self.owner,
+                                        OutboxRow.status == "pending").values(**values)
+            ).rowcount
+            if give_up and done:
+                _mark_message(reg.session, item.message_id, "failed")
+        return give_up
+
+    def release(self, items: list[Claimed]) -> None:
+        """Give claimed mails back untouched (an outage, a stop): the attempt does not count."""
+        if not items:
+            return
+        with self.store.transaction(urgent=True) as reg:
+            for item in items:
                 reg.session.execute(
-                    update(MessageRow).where(MessageRow.message_id == item.message_id,
-                                             MessageRow.direction == Direction.OUT.value).values(outcome="failed")
+                    update(OutboxRow).where(OutboxRow.id == item.id, OutboxRow.lease_owner == self.owner,
+                                            OutboxRow.status == "pending").values(
+                        lease_owner=None, lease_until=None, attempts=OutboxRow.attempts - 1)
                 )
 
     def pending(self) -> int:
-        with self.store.transaction() as reg:
+        with self.store.transaction(readonly=True) as reg:
             return len(list(reg.session.execute(select(OutboxRow.id).where(OutboxRow.status == "pending"))))
+
+
+def _mark_message(session: Session, message_id: str, outcome: str) -> None:
+    session.execute(update(MessageRow).where(MessageRow.message_id == message_id,
+                                             MessageRow.direction == Direction.OUT.value).values(outcome=outcome))
+
+
+_OUTAGE_ERRORS = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPHeloError,
+                  aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPNotSupported,
+                  aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError)
+TOO_BIG_NOTE = ("Det ursprungliga meddelandet var för stort för e-postservern och finns i registret. / "
+                "The original message was too large for the mail server and is kept in the register.")
 
 
 class SmtpSender:
     """Sends over one SMTP connection, reopened when it breaks; failures become the error tree."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, env: dict[str, str] | None = None) -> None:
         self.settings = settings
+        self.env = env
         self.client: aiosmtplib.SMTP | None = None
 
-    async def _connect(self) -> aiosmtplib.SMTP:
+    async def connect(self) -> None:
+        """Open the connection (greeting, EHLO, STARTTLS, AUTH); any failure is an outage."""
+        if self.client is not None and self.client.is_connected:
+            return
         s = self.settings
         client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.ssl,
                                  start_tls=s.starttls if not s.ssl else False, timeout=s.timeout_seconds)
-        await client.connect()
-        if s.username:
-            await client.login(s.username, secret(s.password_env, what="the SMTP server"))
-        return client
-
-    async def send(self, sender: str, recipients: tuple[str, ...], payload: bytes) -> None:
         try:
-            if self.client is None or not self.client.is_connected:
-                self.client = await self._connect()
-            refused, _ = await self.client.sendmail(sender, list(recipients), payload)
-            if refused:
-                log.warning("event=recipients_refused count=%d", len(refused))
+            await client.connect()
+            if client.is_ehlo_or_helo_needed:  # so the extensions (SIZE, 8BITMIME, SMTPUTF8) are known
+                await client._ehlo_or_helo_if_needed()
+            if s.username:
+                await client.login(s.username, secret(s.password_env, self.env, what="the SMTP server"))
+        except ConfigError:
+            client.close()
+            raise
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            client.close()
+            raise SmtpOutage(f"SMTP login refused for {s.username} at {s.host}:{s.port} ({exc.code})") from exc
+        except (TimeoutError, *_OUTAGE_ERRORS, aiosmtplib.SMTPResponseException, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            client.close()
+            raise SmtpOutage(f"{s.host}:{s.port}: {type(exc).__name__}: {str(exc)[:160]}") from exc
+        self.client = client
+
+    def _supports(self, extension: str) -> bool:
+        return self.client is not None and self.client.supports_extension(extension)
+
+    def _max_size(self) -> int | None:
+        if self.client is None:
+            return None
+        value = self.client.esmtp_extensions.get("size", "")
+        return int(value) if value and value.strip().isdigit() and int(value) > 0 else None
+
+    async def send(self, sender: str, recipients: tuple[str, ...], payload: bytes) -> Delivered:
+        """Send one mail; returns the refused recipients when only some were refused."""
+        fresh = self.client is None or not self.client.is_connected
+        await self.connect()
+        assert self.client is not None
+        refused: list[dict[str, Any]] = []
+        wire: list[str] = []
+        utf8 = False
+        for rcpt in dict.fromkeys(recipients):
+            try:
+                checked = addresses.check(rcpt)
+            except addresses.BadAddress as exc:
+                refused.append(refusal(rcpt, 0, f"not sent: {exc}"))
+                continue
+            if checked.needs_smtputf8 and not self._supports("smtputf8"):
+                refused.append(refusal(rcpt, 0, "not sent: a non-ASCII address needs SMTPUTF8, "
+                                                "which the server does not offer"))
+                continue
+            utf8 = utf8 or checked.needs_smtputf8
+            wire.append(checked.address)
+        if not wire:
+            raise PermanentDelivery("no recipient the server can take", refused)
+        payload = self._fit(payload)
+        options = []
+        if utf8:
+            options.append("SMTPUTF8")
+        if mime.has_8bit(payload) and self._supports("8bitmime"):
+            options.append("BODY=8BITMIME")
+        try:
+            try:
+                errors, _ = await self.client.sendmail(addresses.check(sender).address, wire, payload,
+                                                       mail_options=options)
+            except aiosmtplib.SMTPServerDisconnected:
+                if fresh:
+                    raise
+                await self._drop()  # a kept connection the server had closed meanwhile: once more on a new one
+                await self.connect()
+                assert self.client is not None
+                errors, _ = await self.client.sendmail(addresses.check(sender).address, wire, payload,
+                                                       mail_options=options)
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [e.code for e in exc.recipients]
             await self._reset()
-            if all(500 <= c < 600 for c in codes):
-                raise PermanentDelivery(f"recipients refused ({', '.join(map(str, codes))})") from exc
-            raise TransientDelivery(f"recipients refused ({', '.join(map(str, codes))})") from exc
+            refused += [refusal(e.recipient, e.code, e.message) for e in exc.recipients]
+            if all(500 <= e.code < 600 for e in exc.recipients):
+                raise PermanentDelivery(f"every recipient refused ({_codes(exc.recipients)})", refused) from exc
+            raise TransientDelivery(f"recipients refused for now ({_codes(exc.recipients)})") from exc
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
+            if exc.code == 421:  # the server is closing the connection: try again later
+                raise TransientDelivery(f"SMTP 421: {exc.message[:200]}") from exc
             if 500 <= exc.code < 600:
-                raise PermanentDelivery(f"SMTP {exc.code}: {exc.message[:200]}") from exc
+                raise PermanentDelivery(f"SMTP {exc.code}: {exc.message[:200]}", refused) from exc
             raise TransientDelivery(f"SMTP {exc.code}: {exc.message[:200]}") from exc
-        except (aiosmtplib.SMTPException, OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError, UnicodeError) as exc:
             await self._drop()
+            if isinstance(exc, UnicodeError):
+                raise PermanentDelivery(f"cannot encode the mail for SMTP: {type(exc).__name__}", refused) from exc
             raise TransientDelivery(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+        for rcpt, response in (errors or {}).items():
+            refused.append(refusal(rcpt, response.code, response.message))
+        if refused:
+            log.warning("event=recipients_refused count=%d", len(refused))
+        return Delivered(tuple(refused))
+
+    def _fit(self, payload: bytes) -> bytes:
+        """The mail shaped for this server: 7-bit without 8BITMIME, without the original above SIZE."""
+        if mime.has_8bit(payload) and not self._supports("8bitmime"):
+            payload = mime.original_as_base64(payload)
+        limit = self._max_size()
+        if limit is not None and len(payload) > limit:
+            payload = mime.without_original(payload, TOO_BIG_NOTE)
+            if len(payload) > limit:
+                raise PermanentDelivery(f"the mail ({len(payload)} bytes) is larger than the server takes ({limit})")
+        return payload
 
     async def _reset(self) -> None:
         """After a refused transaction: RSET, or a new connection next time."""
@@ -176,7 +335,7 @@ class SmtpSender:
             try:
                 await self.client.rset()
                 return
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 pass
         await self._drop()
 
@@ -190,51 +349,92 @@ class SmtpSender:
         if client is not None and client.is_connected:
             try:
                 await client.quit()
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 client.close()
 
 
+def _codes(errors: list[Any]) -> str:
+    return ", ".join(str(e.code) for e in errors)
+
+
+@dataclass
+class DrainResult:
+    """What one drain did; `outage` says why the server could not be used at all."""
+
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    outage: str | None = None
+    failures: list[str] = field(default_factory=list)
+
+
 async def drain(queue_: OutboxQueue, senders: SmtpSender | list[SmtpSender], clock: Clock, *,
-                limit: int | None = None) -> tuple[int, int]:
-    """Send what is due now over one or more SMTP connections (at most `limit`); returns (sent, failed)."""
+                limit: int | None = None, stop: asyncio.Event | None = None, close: bool = True) -> DrainResult:
+    """Send what is due now over one or more SMTP connections (at most `limit` mails).
+
+    `close=False` keeps the connections open for the next drain (the service's loop).
+    """
     pool = senders if isinstance(senders, list) else [senders]
-    sent = failed = 0
+    result = DrainResult()
     try:
-        while limit is None or sent + failed < limit:
-            batch = await asyncio.to_thread(queue_.claim, clock.now(), 20 * len(pool))
+        try:
+            await pool[0].connect()  # a server that cannot be used is an outage: nothing is claimed
+        except SmtpOutage as exc:
+            result.outage = str(exc)
+            return result
+        while limit is None or result.sent + result.failed < limit:
+            if stop is not None and stop.is_set():
+                break
+            want = CLAIM_BATCH * len(pool) if limit is None else min(CLAIM_BATCH * len(pool),
+                                                                       limit - result.sent - result.failed)
+            batch = await asyncio.to_thread(queue_.claim, clock.now(), want)
             if not batch:
                 break
             todo: asyncio.Queue[Claimed] = asyncio.Queue()
             for item in batch:
                 todo.put_nowait(item)
-            results = await asyncio.gather(*(_send_some(queue_, s, clock, todo) for s in pool))
-            batch_sent = sum(r[0] for r in results)
-            sent += batch_sent
-            failed += sum(r[1] for r in results)
-            if not batch_sent:
-                break  # the server is down; the retry schedule takes over
+            outages = await asyncio.gather(*(_send_some(queue_, s, clock, todo, result, stop) for s in pool))
+            left = []
+            while not todo.empty():
+                left.append(todo.get_nowait())
+            await asyncio.to_thread(queue_.release, left)
+            if all(o is not None for o in outages):
+                result.outage = next(o for o in outages if o)
+                break
+            # each mail of the batch was sent, failed or rescheduled: the next claim takes new ones
     finally:
-        for s in pool:
-            await s.close()
-    return sent, failed
+        if close:
+            for s in pool:
+                await s.close()
+    return result
 
 
-async def _send_some(queue_: OutboxQueue, sender: SmtpSender, clock: Clock,
-                     todo: asyncio.Queue[Claimed]) -> tuple[int, int]:
-    """One connection's share of a batch: send, then record each mail as sent before the next."""
-    sent = failed = 0
+async def _send_some(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, todo: asyncio.Queue[Claimed],
+                     result: DrainResult, stop: asyncio.Event | None) -> str | None:
+    """One connection's share of a batch: send, then record each mail before the next; the outage if any."""
     while not todo.empty():
+        if stop is not None and stop.is_set():
+            return None
         item = todo.get_nowait()
         try:
-            await sender.send(item.sender, item.recipients, item.payload)
+            payload = await asyncio.to_thread(queue_.payload, item)
+            delivered = await sender.send(item.sender, item.recipients, payload)
+        except SmtpOutage as exc:
+            await asyncio.to_thread(queue_.release, [item])
+            return str(exc)
         except (TransientDelivery, PermanentDelivery) as exc:
             permanent = isinstance(exc, PermanentDelivery)
-            await asyncio.to_thread(queue_.failed, item, clock.now(), str(exc), permanent)
-            log.warning("event=send_failed outbox_id=%s permanent=%s error=%s", item.id, permanent,
-                        type(exc.__cause__).__name__ if exc.__cause__ else "")
-            failed += 1
+            refused = exc.refused if isinstance(exc, PermanentDelivery) else None
+            gave_up = await asyncio.to_thread(queue_.failed, item, clock.now(), str(exc), permanent, refused)
+            log.warning("event=send_failed outbox_id=%s permanent=%s attempts=%d error=%s", item.id, gave_up,
+                        item.attempts, type(exc.__cause__).__name__ if exc.__cause__ else type(exc).__name__)
+            if gave_up:
+                result.failed += 1
+                result.failures.append(str(exc)[:200])
+            else:
+                result.retried += 1
             continue
-        await asyncio.to_thread(queue_.sent, item, clock.now())
-        log.info("event=sent outbox_id=%s", item.id)
-        sent += 1
-    return sent, failed
+        await asyncio.to_thread(queue_.sent, item, clock.now(), delivered.refused)
+        log.info("event=sent outbox_id=%s purpose=%s", item.id, item.purpose)
+        result.sent += 1
+    return None

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mailflow.adapters.tables import CaseEventRow, CaseRow, DigestRow, MessageRow, OutboxRow, PersonRow
+from mailflow.adapters.tables import CaseEventRow, CaseRow, DigestRow, ImapUidRow, MessageRow, OutboxRow, PersonRow
 from mailflow.errors import UnknownCase
 from mailflow.model import CaseRecord, Direction, Kind, Status
 from mailflow.text import summary as one_line
@@ -219,3 +219,61 @@ def last_digest(session: Session, org_id: str) -> DigestRow | None:
 def digest_for(session: Session, org_id: str, day: date) -> DigestRow | None:
     q = select(DigestRow).where(DigestRow.org_id == org_id, DigestRow.day == day)
     return session.execute(q).scalar_one_or_none()
+
+
+# -- quarantine and the outbox, for the registrar and operations ------------------------------------
+
+def quarantined(session: Session, org: str | None = None) -> list[dict[str, Any]]:
+    """Quarantined messages, newest first: where they lie (mailbox, UID), when, and why."""
+    q = (
+        select(MessageRow.org_id, MessageRow.mailbox, MessageRow.at, MessageRow.created_at, MessageRow.reason,
+               MessageRow.message_id)
+        .where(MessageRow.direction == Direction.IN.value, MessageRow.outcome == "quarantined")
+        .order_by(MessageRow.created_at.desc(), MessageRow.id.desc())
+    )
+    if org:
+        q = q.where(MessageRow.org_id == org)
+    rows = list(session.execute(q))
+    uids: dict[str, tuple[int, int]] = {}
+    ids = [r.message_id for r in rows]
+    for i in range(0, len(ids), 500):
+        for mid, uid, validity in session.execute(
+            select(ImapUidRow.message_id, ImapUidRow.uid, ImapUidRow.uidvalidity)
+            .where(ImapUidRow.message_id.in_(ids[i:i + 500]), ImapUidRow.outcome == "quarantined")
+        ):
+            uids[mid] = (uid, validity)
+    out = []
+    for r in rows:
+        uid, validity = uids.get(r.message_id, (None, None))
+        out.append({"org": r.org_id, "mailbox": r.mailbox, "uid": uid, "uidvalidity": validity,
+                    "received_at": r.at, "recorded_at": r.created_at, "reason": r.reason})
+    return out
+
+
+def outbox_rows(session: Session, status: str | None = "failed", org: str | None = None) -> list[tuple[OutboxRow, str | None]]:
+    """Outbox mails with their case ref (default: the failed ones), oldest first."""
+    q = select(OutboxRow, CaseRow.ref).outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
+    if status == "refused":
+        rows = [(row, ref) for row, ref in session.execute(q.order_by(OutboxRow.id)) if row.refused]
+        return [(row, ref) for row, ref in rows if not org or row.org_id == org]
+    if status and status != "all":
+        q = q.where(OutboxRow.status == status)
+    if org:
+        q = q.where(OutboxRow.org_id == org)
+    return [(row, ref) for row, ref in session.execute(q.order_by(OutboxRow.id))]
+
+
+def retry_failed(session: Session, ids: list[int] | None, now: datetime) -> int:
+    """Put failed mails back in the queue (all of them when `ids` is None), with fresh attempts."""
+    q = update(OutboxRow).where(OutboxRow.status == "failed")
+    if ids is not None:
+        q = q.where(OutboxRow.id.in_(ids))
+    done = session.execute(q.values(status="pending", attempts=0, next_attempt_at=now, lease_owner=None,
+                                    lease_until=None, failed_at=None)).rowcount
+    session.execute(
+        update(MessageRow).where(
+            MessageRow.direction == Direction.OUT.value, MessageRow.outcome == "failed",
+            MessageRow.message_id.in_(select(OutboxRow.message_id).where(OutboxRow.status == "pending")),
+        ).values(outcome="queued")
+    )
+    return int(done or 0)

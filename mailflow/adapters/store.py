@@ -1,17 +1,29 @@
 """The register: engine, one transaction per message, the pipeline's Lookup, filing.
 
-SQLite by default, PostgreSQL by URL. On SQLite every transaction starts with
-BEGIN IMMEDIATE, so writers queue instead of failing; on PostgreSQL the case
-counter row is locked by the UPDATE that takes the next number, so numbers are
-gap-free and unique under concurrent writers (a rolled-back transaction gives
-its number back).
+SQLite by default, PostgreSQL by URL. On SQLite a writing transaction starts
+with BEGIN IMMEDIATE, so writers queue instead of failing, and inside one
+process they queue at a `WriteGate` first: in order of arrival, with the
+outbox's "sent" marks and the worker heartbeats ahead of the pipeline, so a
+mark never waits behind more than the one transaction in hand (SQLite's own
+busy handler polls and lets a busy writer win again and again). Read-only
+transactions (`readonly=True`) begin deferred and pass the gate by.
+
+On PostgreSQL the case counter row is locked by the UPDATE that takes the next
+number, so numbers are gap-free and unique under concurrent writers (a
+rolled-back transaction gives its number back), and a case the pipeline reads
+to change is locked (FOR UPDATE) until its transaction ends, as the deadline
+pass locks it.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +61,36 @@ from mailflow.model import (
 log = logging.getLogger(__name__)
 
 
+# how the next SQLite transaction of this thread begins
+_BEGIN: ContextVar[str] = ContextVar("mailflow_sqlite_begin", default="BEGIN IMMEDIATE")
+
+
+class WriteGate:
+    """One SQLite writer at a time within this process: fair (first come, first served), urgent ones first."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[tuple[int, int]] = []
+        self._seq = itertools.count()
+        self._busy = False
+
+    @contextmanager
+    def hold(self, urgent: bool = False) -> Iterator[None]:
+        ticket = (0 if urgent else 1, next(self._seq))
+        with self._cond:
+            heapq.heappush(self._queue, ticket)
+            while self._busy or self._queue[0] != ticket:
+                self._cond.wait()
+            heapq.heappop(self._queue)
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -67,10 +109,19 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql(_BEGIN.get())
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def is_unique_violation(exc: IntegrityError, constraint: str, sqlite_columns: str) -> bool:
+    """Whether an IntegrityError is that one unique constraint (and not another one)."""
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name is not None:
+        return bool(name == constraint)
+    return f"UNIQUE constraint failed: {sqlite_columns}" in str(exc.orig)
 
 
 # the case columns a message may change (feedback, report, commands)
@@ -153,16 +204,21 @@ class Registry:
         found = {mid: cid for mid, cid in self.session.execute(q)}
         for mid in message_ids:  # In-Reply-To first, then References
             if mid in found:
-                row = self.session.get(CaseRow, found[mid])
+                row = self._locked_case(CaseRow.id == found[mid])
                 if row is not None:
                     return self._info(row)
         return None
 
     def case_by_ref(self, org_id: str, ref: str) -> CaseInfo | None:
-        row = self.session.execute(
-            select(CaseRow).where(CaseRow.org_id == org_id, CaseRow.ref == ref)
-        ).scalar_one_or_none()
+        row = self._locked_case(CaseRow.org_id == org_id, CaseRow.ref == ref)
         return self._info(row) if row else None
+
+    def _locked_case(self, *where: Any) -> CaseRow | None:
+        """A case the message may change, locked until the transaction ends (PostgreSQL: FOR UPDATE)."""
+        q = select(CaseRow).where(*where).execution_options(populate_existing=True)
+        if self.session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
+        return self.session.execute(q).scalar_one_or_none()
 
     def allocate_ref(self, org_id: str, prefix: str, year: int) -> tuple[str, int]:
         dialect = self.session.get_bind().dialect.name
@@ -214,6 +270,24 @@ class Registry:
         q = select(CaseRow.person_id).where(CaseRow.org_id == org_id, CaseRow.ref == ref)
         return person_email(self.session, self.session.execute(q).scalar_one_or_none())
 
+    def same_text_since(self, org_id: str, fingerprint: str, since: datetime) -> int:
+        q = select(func.count(MessageRow.id)).where(
+            MessageRow.org_id == org_id,
+            MessageRow.fingerprint == fingerprint,
+            MessageRow.direction == Direction.IN.value,
+            MessageRow.created_at >= since,
+        )
+        return int(self.session.execute(q).scalar_one())
+
+    def sent_subjects(self, org_id: str, ref: str) -> tuple[str, ...]:
+        """The subjects of the mails mailflow sent on a case (as the register keeps them)."""
+        q = (
+            select(MessageRow.subject)
+            .join(CaseRow, CaseRow.id == MessageRow.case_id)
+            .where(CaseRow.org_id == org_id, CaseRow.ref == ref, MessageRow.direction == Direction.OUT.value)
+        )
+        return tuple(dict.fromkeys(s for s in self.session.execute(q).scalars() if s))
+
     def acks_since(self, key: str, since: datetime) -> int:
         q = select(func.count(MessageRow.id)).where(
             MessageRow.party_key == key,
@@ -255,13 +329,16 @@ class Registry:
             mailbox=mail.source.mailbox_key,
             party_key=email_key(mail.sender),
             attachment_count=len(p.attachments) if p else 0,
+            fingerprint=mail.fingerprint,
             created_at=now,
         )
         s.add(msg)
         try:
             s.flush()
         except IntegrityError as exc:
-            raise DuplicateMessage(mail.message_id) from exc
+            if is_unique_violation(exc, "uq_messages_org_message_id", "messages.org_id, messages.message_id"):
+                raise DuplicateMessage(mail.message_id) from exc
+            raise
         s.add(RawMessageRow(message_row_id=msg.id, raw=mail.raw, archived_at=now))
         if case_row is not None:
             for ev in mail.events:
@@ -364,10 +441,42 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self.gate = WriteGate()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def sqlite_path(self) -> str | None:
+        """The database file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+        if not self.is_sqlite:
+            return None
+        path = self.engine.url.database
+        return path if path and path != ":memory:" else None
 
     @contextmanager
-    def transaction(self) -> Iterator[Registry]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+    def transaction(self, *, urgent: bool = False, readonly: bool = False) -> Iterator[Registry]:
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        `urgent`: a short write that must not queue behind the pipeline (outbox marks,
+        heartbeats). `readonly`: reads only (SQLite: a deferred transaction that takes
+        no write lock).
+        """
+        if self.is_sqlite and not readonly:
+            with self.gate.hold(urgent), self._session() as reg:
+                yield reg
+            return
+        token = _BEGIN.set("BEGIN") if readonly else None
+        try:
+            with self._session() as reg:
+                yield reg
+        finally:
+            if token is not None:
+                _BEGIN.reset(token)
+
+    @contextmanager
+    def _session(self) -> Iterator[Registry]:
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 with session.begin():

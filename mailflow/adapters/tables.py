@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -123,6 +123,8 @@ class MessageRow(SQLModel, table=True):
     mailbox: str | None = Field(default=None, max_length=128)
     party_key: str | None = Field(default=None, index=True, max_length=64)
     attachment_count: int = 0
+    # a hash of the writer's words (model.text_fingerprint): the same text from many senders is a loop
+    fingerprint: str | None = Field(default=None, index=True, max_length=32)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
 
 
@@ -156,6 +158,43 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # recipients the server (or mailflow's own address check) refused: [{"to", "code", "reason"}]
+    refused: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WorkerRow(SQLModel, table=True):
+    """A process that sends the outbox; its leases count while its heartbeat is fresh (real time)."""
+
+    __tablename__ = "workers"
+
+    id: str = Field(primary_key=True, max_length=64)
+    host: str = Field(max_length=255)
+    pid: int
+    role: str = Field(max_length=16)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    heartbeat_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class OutageRow(SQLModel, table=True):
+    """A mail server mailflow cannot use (SMTP, one mailbox): one open row per key across workers."""
+
+    __tablename__ = "outages"
+    __table_args__ = (
+        Index("uq_outages_open_key", "key", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160)  # "smtp" or "imap:<org>:<mailbox>"
+    org_id: str | None = Field(default=None, max_length=64)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str = ""
+    failures: int = 1
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ImapUidRow(SQLModel, table=True):
@@ -168,7 +207,7 @@ class ImapUidRow(SQLModel, table=True):
     mailbox: str = Field(max_length=128)
     uidvalidity: int = Field(sa_type=BigInteger)
     uid: int = Field(sa_type=BigInteger)
-    message_id: str = Field(max_length=998)
+    message_id: str = Field(max_length=998, index=True)
     outcome: str = Field(max_length=32)
     processed_at: datetime = Field(sa_type=UTCDateTime)
 

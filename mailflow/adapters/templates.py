@@ -11,7 +11,7 @@ from mailflow.errors import ConfigError
 
 LANGUAGES = ("sv", "en")
 MAILS = ("ack", "forward", "citizen_reply", "staff_reply", "reminder", "escalation", "delay_notice",
-         "report_reminder", "digest")
+         "report_reminder", "digest", "outage")
 
 _MONTHS = {
     "sv": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",

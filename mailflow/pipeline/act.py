@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from mailflow import addresses
 from mailflow.deadlines import case_deadlines
 from mailflow.labels import kind_label
 from mailflow.model import (
@@ -29,7 +30,6 @@ from mailflow.model import (
 from mailflow.pipeline import Context
 from mailflow.pipeline.outmail import compose, staff_reply, tagged
 from mailflow.schedule import report_due
-
 
 
 def first_name(display: str) -> str:
@@ -90,8 +90,15 @@ class Act:
             events.append(Event("ack_skipped", {"reason": "anonymous: no usable reply address"}))
         elif not citizen:
             events.append(Event("ack_skipped", {"reason": "no e-mail address given"}))
+        elif (bad := addresses.problem(citizen)) is not None:
+            events.append(Event("ack_skipped", {"reason": f"the sender's address cannot receive mail ({bad})"}))
+        elif mail.no_ack_reason:
+            events.append(Event("ack_skipped", {"reason": mail.no_ack_reason}))
         elif key and ctx.lookup.acks_since(key, ctx.clock.now() - timedelta(days=1)) >= ctx.config.service.ack_limit_per_day:
             events.append(Event("ack_skipped", {"reason": "rate limit: too many acknowledgments to this sender today"}))
+        elif mail.fingerprint and ctx.lookup.same_text_since(
+                ctx.org.id, mail.fingerprint, ctx.clock.now() - timedelta(days=1)) >= ctx.config.service.ack_limit_same_text_per_day:
+            events.append(Event("ack_skipped", {"reason": "rate limit: the same text came from several senders today"}))
         else:
             effects.append(self._ack(mail, ref, cls, routing, deadlines, citizen, person, channel, ctx))
             events.append(Event("acknowledged", {}))
@@ -135,9 +142,11 @@ class Act:
         assert p is not None
         unit = org.unit(routing.unit_id)
         anonymous = "anonymous" in cls.flags
-        reply_to = [a for a in (citizen, org.registrar) if a]
+        reply_to = [a for a in (citizen, org.registrar) if a and addresses.problem(a) is None]
+        limit = int(ctx.config.service.forward_attachments_max_mb * 1024 * 1024)
         cc = [unit.manager] if routing.handler_role in ("provider", "district") and unit is not None else []
         form = mail.form
+        original = raw if raw is not None else mail.raw
         contact_lines: list[str] = []
         if raw is not None:  # a re-forward after a command: the case's first message
             from mailflow.pipeline.parse import parse_bytes
@@ -180,12 +189,13 @@ class Act:
             original_subject=original_subject,
             original_text=original_text,
             attachments=attachments,
+            original_attached=len(original) <= limit,
             contact_lines=contact_lines,
             received_by=mail.sender if form is not None else "",
         )
         return compose(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
                           subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject or subject),
-                          text=text, html=html, ref=ref, attach=raw if raw is not None else mail.raw,
+                          text=text, html=html, ref=ref, attach=original if len(original) <= limit else None,
                           headers={"Auto-Submitted": "auto-generated"}, seed="again" if again else "")
 
     # -- a citizen's message on an existing case ------------------------------
@@ -209,11 +219,14 @@ class Act:
                 feedback_due=case.feedback_due,
                 attachments=p.attachments,
             )
-            reply_to = [a for a in (mail.sender, ctx.org.registrar) if a and "anonymous" not in case.flags]
+            reply_to = [a for a in (mail.sender, ctx.org.registrar)
+                        if a and "anonymous" not in case.flags and addresses.problem(a) is None]
+            limit = int(ctx.config.service.forward_attachments_max_mb * 1024 * 1024)
             effects.append(compose(mail, ctx, Purpose.FORWARD, to=(handler,), reply_to=tuple(reply_to),
                                       subject=tagged(case.ref, subject),
                                       record_subject=tagged(case.ref, mail.clean_subject),
-                                      text=text, html=html, ref=case.ref, attach=mail.raw,
+                                      text=text, html=html, ref=case.ref,
+                                      attach=mail.raw if len(mail.raw) <= limit else None,
                                       headers={"Auto-Submitted": "auto-generated"}))
             events.append(Event("forwarded", {"to": "manager"}))
         return replace(mail, effects=mail.effects + tuple(effects), events=mail.events + tuple(events))

@@ -81,4 +81,4 @@ def staff_reply(mail: Mail, ref: str | None, notes: tuple[str, ...], ctx: Contex
                                             notes=notes, original_subject=p.subject)
     return compose(mail, ctx, Purpose.COMMAND, to=(mail.sender,), subject=tagged(ref, subject),
                    record_subject=tagged(ref, subject), text=text, html=html, ref=ref,
-                   headers={"Auto-Submitted": "auto-replied"}, seed="staff")
+                   headers={"Auto-Submitted": "auto-generated"}, seed="staff")

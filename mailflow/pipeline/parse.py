@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import email
 import email.errors
 import email.header
+import email.policy
 import email.utils
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.message import Message
 from typing import Any
@@ -27,16 +29,36 @@ _KEPT = (
     "x-failed-recipients",
 )
 MAX_HEADER = 4000
+# a message is read whole up to this size (max_message_bytes quarantines larger ones before they are fetched)
+MAX_PARSE_BYTES = 64 * 1024 * 1024
+# the newest References kept (a thread's ids, for threading)
+MAX_REFERENCES = 200
+# parts walked by the fallback reader
+MAX_PARTS = 2000
 
 
 class Parse:
     name = "parse"
 
     def run(self, mail: Mail, ctx: Context) -> Mail:
+        if mail.parsed is not None:  # parsed before the transaction (the service does the pure work first)
+            return mail
         parsed = parse_bytes(mail.raw)
         if isinstance(parsed, str):
             raise Stop(Outcome.QUARANTINED, parsed)
         return replace(mail, parsed=parsed)
+
+
+_HEADER_MSGID = re.compile(rb"^Message-ID:[ \t]*<([^<>\s]{1,900})>", re.I | re.M)
+
+
+def header_message_id(raw: bytes) -> str | None:
+    """The Message-ID in a header block, read without parsing the message (None when absent)."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    m = _HEADER_MSGID.search(raw[: end if end >= 0 else 65536])
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
@@ -66,6 +88,8 @@ def _header(msg: Message, name: str) -> str:
     value = msg.get(name)
     if value is None:
         return ""
+    if len(str(value)) > 4 * MAX_HEADER:  # a 1 MB header line: only its start matters to anyone
+        value = str(value)[: 4 * MAX_HEADER]
     try:
         # raw 8-bit header bytes (web forms, SMTPUTF8) arrive as unknown-8bit
         pairs = [
@@ -122,30 +146,66 @@ def _dsn_message_ids(msg: Message) -> tuple[str, ...]:
 
 
 def parse_bytes(raw: bytes) -> Parsed | str:
-    """The parsed message, or a short reason why it cannot be read."""
+    """The parsed message, or a short reason why it cannot be read.
+
+    mail-parser reads it; where mail-parser fails, or finds no body that Python's
+    own parser does find (a `text` part without subtype, HTML nested past
+    mail-parser's reach), the standard library's reading is used instead.
+    """
     if not raw or not raw.strip():
         return "empty message"
+    if len(raw) > MAX_PARSE_BYTES:
+        return f"too large to read ({len(raw)} bytes)"
+    mp: Any = None
+    why = ""
     try:
         mp = mailparser.parse_from_bytes(raw)
-    except Exception as exc:  # mail-parser has no single error base; anything here means unreadable
-        return f"mail-parser failed: {type(exc).__name__}"
-    msg = mp.message
-    if msg is None or len(msg.keys()) == 0:
+    except RecursionError:
+        why = "message nested too deeply"
+    except Exception as exc:  # noqa: BLE001  mail-parser has no single error base: fall back to the stdlib
+        why = f"mail-parser failed: {type(exc).__name__}"
+    msg: Message | None = mp.message if mp is not None else None
+    if msg is None:
+        try:
+            msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        except Exception as exc:  # noqa: BLE001  the stdlib parser is lenient; anything here is unreadable
+            return why or f"cannot read the message: {type(exc).__name__}"
+    if len(msg.keys()) == 0:
         return "no header section"
-    names = {k.lower() for k in msg.keys()}
+    names = {k.lower() for k in msg}
     if not names & {"from", "message-id", "subject", "date", "to"}:
         return "no mail headers (From, To, Subject, Date, Message-ID all missing)"
+    body: _Body | None = None
+    if mp is not None:
+        try:
+            body = _mailparser_body(mp)
+        except RecursionError:
+            body = None
+        except (LookupError, UnicodeError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+            body = None
+    if body is None or not body.text:
+        try:
+            fallback = _stdlib_body(msg)
+        except RecursionError:
+            return "message nested too deeply"
+        if body is None or fallback.text:
+            body = fallback
     try:
-        return _build(raw, mp, msg)
+        return _build(raw, msg, body, mp)
     except RecursionError:
         return "message nested too deeply"
     except (LookupError, UnicodeError, ValueError, TypeError, AttributeError, IndexError) as exc:
         return f"cannot decode message: {type(exc).__name__}"
 
 
-def _build(raw: bytes, mp: Any, msg: Message) -> Parsed:
-    mids = message_ids(str(msg.get("Message-ID", "")))
-    message_id = mids[0] if mids else content_key(raw)
+@dataclass(frozen=True)
+class _Body:
+    text: str
+    html_only: bool
+    attachments: tuple[Attachment, ...]
+
+
+def _mailparser_body(mp: Any) -> _Body:
     plain = [p for p in mp.text_plain if p and p.strip()]
     html = [h for h in mp.text_html if h and h.strip()]
     if plain:
@@ -160,11 +220,78 @@ def _build(raw: bytes, mp: Any, msg: Message) -> Parsed:
         size = _decoded_size(payload) if a.get("binary") else len(payload.encode("utf-8", "replace"))
         attachments.append(
             Attachment(
-                filename=str(a.get("filename") or "namnlös bilaga")[:200],
-                content_type=str(a.get("mail_content_type") or "application/octet-stream"),
+                filename=_clean_name(a.get("filename")),
+                content_type=str(a.get("mail_content_type") or "application/octet-stream")[:100],
                 size=size,
             )
         )
+    return _Body(text, html_only, tuple(attachments))
+
+
+def _clean_name(name: object) -> str:
+    text = " ".join(str(name or "").split())
+    return text[:200] or "namnlös bilaga"
+
+
+def _part_text(part: Message) -> str:
+    """A text part decoded by its charset; an unknown or lying charset read as UTF-8, else Windows-1252."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        payload = str(part.get_payload() or "").encode("utf-8", "replace")
+    charset = part.get_content_charset() or ""
+    if charset:
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeError):
+            pass
+    return _bytes_text(payload)
+
+
+def _stdlib_body(msg: Message) -> _Body:
+    """The bodies and attachments as Python's email package reads them (the fallback)."""
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    for n, part in enumerate(msg.walk()):
+        if n > MAX_PARTS:
+            break
+        if part.is_multipart():
+            continue
+        raw_type = (part.get("Content-Type") or "text/plain").split(";")[0].strip().lower()
+        ctype = part.get_content_type()  # "text" without a subtype reads as text/plain
+        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        filename = part.get_filename()
+        if (ctype == "text/plain" or raw_type == "text") and disposition != "attachment" and not filename:
+            plain.append(_part_text(part))
+        elif ctype == "text/html" and disposition != "attachment" and not filename:
+            html.append(_part_text(part))
+        else:
+            payload = part.get_payload(decode=True)
+            attachments.append(Attachment(_clean_name(filename), ctype[:100],
+                                          len(payload) if isinstance(payload, bytes) else 0))
+    plain = [p for p in plain if p.strip()]
+    html = [h for h in html if h.strip()]
+    if plain:
+        return _Body(tidy(safe_text("\n\n".join(plain))), False, tuple(attachments))
+    if html:
+        return _Body(html_to_text(safe_text("\n".join(html))), True, tuple(attachments))
+    return _Body("", False, tuple(attachments))
+
+
+def _id_header(msg: Message, name: str) -> str:
+    """A Message-ID, In-Reply-To or References header as it stands (ids are ASCII), bounded."""
+    value = msg.get(name)
+    return "" if value is None else str(value)[:65536]
+
+
+def _header_addresses(msg: Message, name: str) -> tuple[Address, ...]:
+    values = [_header(msg, name)] if msg.get(name) is not None else []
+    return _addresses(email.utils.getaddresses(values))
+
+
+def _build(raw: bytes, msg: Message, body: _Body, mp: Any) -> Parsed:
+    mids = message_ids(_id_header(msg, "Message-ID"))
+    message_id = mids[0] if mids else content_key(raw)
     date: datetime | None = None
     raw_date = msg.get("Date")
     if raw_date:
@@ -172,28 +299,55 @@ def _build(raw: bytes, mp: Any, msg: Message) -> Parsed:
             date = email.utils.parsedate_to_datetime(str(raw_date))
             if date.tzinfo is None:
                 date = date.replace(tzinfo=timezone.utc)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             date = None
-    from_ = _addresses(mp.from_)
-    own, words = own_words(text)
+    if mp is not None:
+        from_, to, cc, reply_to = (_addresses(getattr(mp, k)) for k in ("from_", "to", "cc", "reply_to"))
+    else:
+        from_, to, cc, reply_to = (_header_addresses(msg, k) for k in ("From", "To", "Cc", "Reply-To"))
+    own, words = own_words(body.text)
     return Parsed(
         message_id=message_id,
         has_message_id=bool(mids),
-        in_reply_to=message_ids(str(msg.get("In-Reply-To", ""))),
-        references=message_ids(str(msg.get("References", ""))),
+        in_reply_to=message_ids(_id_header(msg, "In-Reply-To")),
+        references=message_ids(_id_header(msg, "References"))[-MAX_REFERENCES:],
         subject=_header(msg, "Subject"),
         from_=from_[0] if from_ else None,
-        to=_addresses(mp.to),
-        cc=_addresses(mp.cc),
-        reply_to=_addresses(mp.reply_to),
+        to=to,
+        cc=cc,
+        reply_to=reply_to,
         date=date,
         headers={h: _header(msg, h) for h in _KEPT if msg.get(h) is not None},
-        text=text,
-        html_only=html_only,
-        attachments=tuple(attachments),
+        text=body.text,
+        html_only=body.html_only,
+        attachments=body.attachments,
         content_type=msg.get_content_type(),
         dsn_message_ids=_dsn_message_ids(msg),
-        auth_results=tuple(" ".join(str(v).split()) for v in (msg.get_all("Authentication-Results") or [])),
+        auth_results=tuple(" ".join(str(v).split())[:MAX_HEADER]
+                           for v in (msg.get_all("Authentication-Results") or [])[:20]),
         own_text=own,
         words=words,
+        report_type=_report_type(msg),
     )
+
+
+def _report_type(msg: Message) -> str:
+    """What kind of machine report this is: the report-type of a multipart/report, or a report part inside."""
+    if msg.get_content_type() == "multipart/report":
+        return str(msg.get_param("report-type") or "unspecified").lower()[:40]
+    for n, part in enumerate(msg.walk()):
+        if n > 50:
+            break
+        ctype = part.get_content_type()
+        if ctype in _REPORT_PARTS:
+            return _REPORT_PARTS[ctype]
+    return ""
+
+
+_REPORT_PARTS = {
+    "message/delivery-status": "delivery-status",
+    "message/global-delivery-status": "delivery-status",
+    "message/disposition-notification": "disposition-notification",
+    "message/global-disposition-notification": "disposition-notification",
+    "message/feedback-report": "feedback-report",
+}

@@ -6,36 +6,71 @@ one) and the pipeline stops for them: they are never acknowledged or forwarded.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from dataclasses import replace
+
+import flufl.bounce
 
 from mailflow.model import Mail, Outcome, Parsed, Purpose, Role
 from mailflow.pipeline import Context, Stop
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(automatiskt svar|autosvar|automatic reply|auto(matic)?[ -]?reply|out of office|"
-    r"frånvaromeddelande|abwesenheitsnotiz|autoreply)\s*:",
+    r"frånvaromeddelande|abwesenheitsnotiz|autoreply|poissaolo(ilmoitus)?|automaattinen vastaus)\s*:",
     re.I,
 )
-_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
+_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail\.?delivery\.?system)@", re.I)
+_BOUNCE_SUBJECT = re.compile(
+    r"^\s*(undeliver(able|ed)|delivery status notification|returned mail|failure notice|mail delivery failed|"
+    r"delivery failure|delivery has failed|nondeliverable|non[- ]?delivery|olevererbart|levereringsfel|"
+    r"det gick inte att leverera|unzustellbar|non remis|warning: could not send|mail system error|"
+    r"delayed mail|delivery (status|failure|notification|report))", re.I)
+_BOUNCE_BODY = re.compile(
+    r"(could not be delivered|couldn't be delivered|delivery (to the following recipients? )?(has )?failed|"
+    r"permanent (fatal )?error|user unknown|no such user|mailbox (unavailable|not found|full)|"
+    r"kunde inte levereras|gick inte att leverera|the following addresses? had|unrouteable|"
+    r"recipient address rejected|message was not delivered|returned to sender)", re.I)
+_OWN_ID = re.compile(rb"<(mailflow\.[0-9a-f]{32}@[A-Za-z0-9.-]+)>")
+_REPORT_RULES = {
+    "delivery-status": (Outcome.BOUNCE, "multipart/report delivery-status"),
+    "disposition-notification": (Outcome.AUTO_REPLY, "read receipt (disposition-notification)"),
+    "feedback-report": (Outcome.BOUNCE, "feedback report (ARF): marked as spam or abuse by a mail provider"),
+}
 
 
-def classify_automatic(p: Parsed, own: frozenset[str]) -> tuple[Outcome, str] | None:
+def _null_sender(h: dict[str, str]) -> bool:
+    """An empty envelope sender (Return-Path: <>), which RFC 5321 and RFC 3834 reserve for machine mail."""
+    value = h.get("return-path", "").strip()
+    return value in ("<>", "< >", "<<>>")
+
+
+def looks_like_bounce(p: Parsed, raw: bytes) -> bool:
+    """A delivery failure in plain text, as older MTAs send it: flufl.bounce's detectors, or the usual words."""
+    if _BOUNCE_BODY.search(p.text[:20000]):
+        return True
+    try:
+        msg = email.message_from_bytes(raw[:2_000_000], policy=email.policy.compat32)
+        temporary, permanent = flufl.bounce.all_failures(msg)
+    except Exception:  # noqa: BLE001  a detector that trips over odd input is no verdict
+        return False
+    return bool(temporary or permanent)
+
+
+def classify_automatic(p: Parsed, own: frozenset[str], raw: bytes = b"") -> tuple[Outcome, str] | None:
     """Which kind of machine-made mail this is, and by which rule; None for a person."""
     h = p.headers
     sender = p.from_.email if p.from_ else ""
     if sender in own or "x-mailflow-case" in h:
         return Outcome.OWN_MAIL, "sent by mailflow"
-    ctype = h.get("content-type", "").lower()
-    if p.content_type == "multipart/report" and "delivery-status" in ctype:
-        return Outcome.BOUNCE, "multipart/report delivery-status"
-    if p.content_type == "multipart/report" and "disposition-notification" in ctype:
-        return Outcome.AUTO_REPLY, "read receipt (disposition-notification)"
+    if p.report_type:
+        return _REPORT_RULES.get(p.report_type, (Outcome.BOUNCE, f"machine report ({p.report_type})"))
     if _DAEMON.match(sender) or "x-failed-recipients" in h:
         return Outcome.BOUNCE, "MAILER-DAEMON"
     auto = h.get("auto-submitted", "").strip().lower()
     if auto and auto != "no":
-        return Outcome.AUTO_REPLY, f"Auto-Submitted: {auto.split(';')[0]}"
+        return Outcome.AUTO_REPLY, f"Auto-Submitted: {auto.split(';')[0][:40]}"
     for name in ("x-autoreply", "x-autorespond"):
         if name in h:
             return Outcome.AUTO_REPLY, name
@@ -50,6 +85,13 @@ def classify_automatic(p: Parsed, own: frozenset[str]) -> tuple[Outcome, str] | 
         return Outcome.BULK, "List-Id" if "list-id" in h else "List-Unsubscribe"
     if _AUTO_SUBJECT.match(p.subject):
         return Outcome.AUTO_REPLY, "auto-reply subject"
+    bounce_subject = bool(_BOUNCE_SUBJECT.match(p.subject))
+    if _null_sender(h):
+        if bounce_subject or looks_like_bounce(p, raw):
+            return Outcome.BOUNCE, "delivery failure from the null sender"
+        return Outcome.AUTO_REPLY, "null envelope sender (Return-Path: <>)"
+    if bounce_subject and looks_like_bounce(p, raw):
+        return Outcome.BOUNCE, "delivery failure in plain text"
     return None
 
 
@@ -59,11 +101,13 @@ class Screen:
     def run(self, mail: Mail, ctx: Context) -> Mail:
         p = mail.parsed
         assert p is not None
-        found = classify_automatic(p, ctx.config.own_addresses())
+        found = classify_automatic(p, ctx.config.own_addresses(), mail.raw)
         if found is None:
             return mail
         outcome, rule = found
-        ids = p.dsn_message_ids if outcome is Outcome.BOUNCE else ()
+        ids: tuple[str, ...] = ()
+        if outcome is Outcome.BOUNCE:  # the mail of ours it reports on: named in the report, or quoted
+            ids = p.dsn_message_ids + tuple(m.decode("ascii") for m in dict.fromkeys(_OWN_ID.findall(mail.raw)))
         ids += p.in_reply_to + p.references
         case = ctx.lookup.case_by_message_ids(mail.source.org_id, ids) if ids else None
         purpose = Purpose.BOUNCE if outcome is Outcome.BOUNCE else Purpose.AUTO_REPLY

@@ -6,6 +6,7 @@ triage, and learns nothing about the other case.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from mailflow.config import Organization
@@ -59,4 +60,19 @@ class Thread:
         if case is not None or staff:  # staff mail without a case: the staff step looks further
             return replace(mail, case=case, role=role, purpose=Purpose.REPLY)
         triage = f"quotes case number {foreign_ref} of another sender" if foreign_ref else None
-        return replace(mail, role=Role.CITIZEN, purpose=Purpose.COMPLAINT, triage=triage)
+        no_ack = ""
+        if foreign_ref and replies_to(p.subject, ctx.lookup.sent_subjects(org_id, foreign_ref)):
+            # the subject of mailflow's own mail, from another address: an autoresponder that ignores
+            # Auto-Submitted and answers from changing addresses; answering it again would be a loop
+            no_ack = "a reply to mailflow's own mail about another case: no acknowledgment, to break a mail loop"
+        return replace(mail, role=Role.CITIZEN, purpose=Purpose.COMPLAINT, triage=triage, no_ack_reason=no_ack)
+
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|sv|vs|aw|fw|fwd|vb|wg|tr|vl|antw|automatic reply|automatiskt svar|"
+                           r"autosvar|out of office)\s*:\s*)+", re.I)
+
+
+def replies_to(subject: str, sent: tuple[str, ...]) -> bool:
+    """Whether a subject is one of these subjects with reply or forward prefixes in front."""
+    bare = " ".join(_REPLY_PREFIX.sub("", subject).split()).lower()
+    return bool(bare) and any(bare == " ".join(s.split()).lower() for s in sent)

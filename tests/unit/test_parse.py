@@ -131,7 +131,7 @@ def test_raw_utf8_subject_and_display_name_are_decoded() -> None:
         "Subject: Klagomål på hemtjänsten\r\n"
         "Message-ID: <form.1@webb.example.se>\r\n"
         "MIME-Version: 1.0\r\n"
-    ).encode("utf-8") + leaf("text/plain", "Hej", "utf-8", "8bit")
+    ).encode() + leaf("text/plain", "Hej", "utf-8", "8bit")
     p = parsed(raw)
     assert p.subject == "Klagomål på hemtjänsten"
     assert p.from_ is not None and p.from_.name == "Åsa Öberg"

@@ -510,4 +510,4 @@ def test_english_delay_notice_for_an_english_writer() -> None:
 
 
 def test_default_working_hours() -> None:
-    assert HOURS == (time(8, 0), time(17, 0))
+    assert (time(8, 0), time(17, 0)) == HOURS

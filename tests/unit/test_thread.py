@@ -72,6 +72,12 @@ class FakeLookup:
     def allocate_ref(self, org_id: str, prefix: str, year: int) -> tuple[str, int]:
         raise AssertionError("thread never allocates a case number")
 
+    def same_text_since(self, org_id: str, fingerprint: str, since: datetime) -> int:
+        return 0
+
+    def sent_subjects(self, org_id: str, ref: str) -> tuple[str, ...]:
+        return ()
+
     def acks_since(self, email_key: str, since: datetime) -> int:
         raise AssertionError("thread never counts acknowledgments")
 
