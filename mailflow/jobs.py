@@ -9,6 +9,7 @@ repeated at the same or a later time, or by a second worker, sends nothing twice
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -222,8 +223,24 @@ class Jobs:
                       for ref, kind, at_ in queries.events_since(s, org.id, since, ("feedback", "report"))]
             triage = [TriageItem(kind, at_, ref, note) for kind, ref, at_, note in
                       queries.waiting_messages(s, org.id, since)]
-            triage += [TriageItem("failed_mail", at_, ref, note) for ref, at_, note in
+            triage += [TriageItem("failed_mail", at_, ref, _no_address(note)) for ref, at_, note in
                        queries.failed_mails(s, org.id, since)]
+            for ref, at_, refused in queries.refused_mails(s, org.id, since):
+                for r in refused:
+                    who = r.get("to", "") if org.is_staff(r.get("to", "")) else (
+                        "medborgaren" if org.language == "sv" else "the citizen")
+                    triage.append(TriageItem("refused_recipient", at_, ref, _no_address(
+                        f"{who}: {r.get('code') or '-'} {r.get('reason', '')}".strip(), keep=who)))
+        if self.outages is not None:
+            for o in self.outages.since(since):
+                if o.org_id not in (None, org.id):
+                    continue
+                tz = cal.tz
+                span = o.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                span += (" – " + o.ended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")) if o.ended_at else (
+                    " – pågår" if org.language == "sv" else " – ongoing")
+                triage.append(TriageItem("outage", o.started_at, None,
+                                         f"{_outage_what(o.key, self.config)}, {span}: {o.error[:160]}"))
         for r in recs:
             if r.status.value in queries.ACTIVE and r.handler_role == "triage":
                 triage.append(TriageItem("unrouted", r.received_at, r.ref, r.triage or ""))
@@ -269,3 +286,11 @@ def _outage_what(key: str, config: Config) -> str:
     settings = org.imap if role == "complaints" else org.registrar_imap
     where = f"{settings.host}:{settings.port}" if settings is not None else ""
     return f"IMAP {org.id} {role} {where}".strip()
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+
+
+def _no_address(note: str, keep: str = "") -> str:
+    """A server's error text without the addresses it quotes (the digest names no citizen)."""
+    return _ADDRESS.sub(lambda m: m.group(0) if keep and m.group(0) == keep else "[e-post]", note)

@@ -31,7 +31,7 @@ from mailflow.adapters.imap import Fetched, ImapMailbox, keyword_for
 from mailflow.adapters.outbox import DrainResult, OutboxQueue, SmtpSender, drain
 from mailflow.adapters.store import Store
 from mailflow.adapters.templates import Templates
-from mailflow.adapters.workers import Worker
+from mailflow.adapters.workers import STALE, Worker, real_now
 from mailflow.clock import Clock
 from mailflow.config import Config, ImapSettings, Organization, clock_time
 from mailflow.deadlines import WorkCalendar
@@ -49,6 +49,8 @@ JOBS_INTERVAL = 60.0
 # reconnecting to a mailbox or the SMTP server: first wait, doubling up to the cap, with jitter
 RETRY_FIRST = 1.0
 RETRY_CAP = 30.0
+# how often a sending worker looks for dead workers (of this host) whose mails it can take over
+REAP_SECONDS = 2.0
 
 
 def jittered(delay: float) -> float:
@@ -98,6 +100,7 @@ class Done:
     outcome: Outcome
     ref: str | None = None
     reason: str = ""
+    leave: bool = False  # recorded by another worker that is alive: it moves the message, not us
 
 
 class Service:
@@ -118,6 +121,7 @@ class Service:
         self._worker: Worker | None = None
         self._worker_users = 0
         self._worker_lock = threading.Lock()
+        self._last_reap = 0.0
 
     def mailboxes(self) -> list[Watched]:
         out = []
@@ -179,8 +183,10 @@ class Service:
         try:
             with self.store.transaction() as reg:
                 seen = reg.uid_seen(source)
-                if seen is not None:  # recorded before, not yet moved (a crash or a failed MOVE)
-                    return Done(source.uid, Outcome(seen.outcome), None, "")
+                if seen is not None:  # recorded before, not yet moved (a crash, a failed MOVE, another worker)
+                    other = seen.worker_id not in (None, self.worker_id) and reg.worker_alive(
+                        seen.worker_id, real_now() - STALE)
+                    return Done(source.uid, Outcome(seen.outcome), None, "", leave=other)
                 if mail.outcome is not Outcome.QUARANTINED:
                     ctx = pipeline.Context(self.config, w.org, self.clock, reg, self.templates,
                                            self.calendars[w.org.id])
@@ -188,7 +194,7 @@ class Service:
                 outcome = mail.outcome or (Outcome.REGISTERED if mail.new_case else Outcome.THREADED)
                 if outcome is not Outcome.DUPLICATE:
                     reg.file(mail, now)
-                reg.record_uid(source, mail.message_id, outcome, now, known_new=True)
+                reg.record_uid(source, mail.message_id, outcome, now, known_new=True, worker_id=self.worker_id)
             return Done(source.uid, outcome, mail.case_ref, mail.reason if outcome is Outcome.QUARANTINED else "")
         except DuplicateMessage:  # another worker registered the same Message-ID first
             self._record_uid(source, mail.message_id, Outcome.DUPLICATE)
@@ -210,10 +216,10 @@ class Service:
         """An IntegrityError: a duplicate only when the UID or the Message-ID is now on record."""
         with self.store.transaction() as reg:
             seen = reg.uid_seen(source)
-            if seen is not None:
-                return Done(source.uid, Outcome(seen.outcome))
+            if seen is not None:  # another worker recorded this very UID first: it moves it
+                return Done(source.uid, Outcome(seen.outcome), leave=seen.worker_id != self.worker_id)
             if reg.message_exists(source.org_id, mail.message_id):
-                reg.record_uid(source, mail.message_id, Outcome.DUPLICATE, self.clock.now(), known_new=True)
+                reg.record_uid(source, mail.message_id, Outcome.DUPLICATE, self.clock.now(), known_new=True, worker_id=self.worker_id)
                 return Done(source.uid, Outcome.DUPLICATE)
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or type(exc.orig).__name__
         log.error("event=store_conflict mailbox=%s uid=%s constraint=%s", w.key, source.uid, name)
@@ -228,7 +234,7 @@ class Service:
                 if reg.uid_seen(source) is None:
                     if not reg.message_exists(source.org_id, bad.message_id):
                         reg.file(bad, now)
-                    reg.record_uid(source, bad.message_id, Outcome.QUARANTINED, now, known_new=True)
+                    reg.record_uid(source, bad.message_id, Outcome.QUARANTINED, now, known_new=True, worker_id=self.worker_id)
         except (DuplicateMessage, IntegrityError):  # kept already (an earlier attempt or another worker)
             self._record_uid(source, bad.message_id, Outcome.QUARANTINED)
         return Done(source.uid, Outcome.QUARANTINED, None, reason)
@@ -237,7 +243,7 @@ class Service:
         try:
             with self.store.transaction() as reg:
                 if reg.uid_seen(source) is None:
-                    reg.record_uid(source, message_id, outcome, self.clock.now(), known_new=True)
+                    reg.record_uid(source, message_id, outcome, self.clock.now(), known_new=True, worker_id=self.worker_id)
         except IntegrityError:
             pass  # another worker recorded it
 
@@ -245,7 +251,12 @@ class Service:
 
     @staticmethod
     def file(w: Watched, box: ImapMailbox, done: list[Done]) -> None:
-        """Move recorded messages out of the watched folder; only ever after their commit."""
+        """Move recorded messages out of the watched folder; only ever after their commit.
+
+        A message another live worker recorded is left to it: two MOVEs of one UID at
+        the same moment may leave two copies in the processed folder.
+        """
+        done = [d for d in done if not d.leave]
         bad = [d for d in done if d.outcome is Outcome.QUARANTINED]
         for reason in dict.fromkeys(d.reason for d in bad):  # the reason on the copy, as a keyword
             box.label([d.uid for d in bad if d.reason == reason], keyword_for(reason))
@@ -260,12 +271,19 @@ class Service:
         """Process every message in the watched folder; `committed` is called after each commit."""
         report = PassReport()
         done: list[Done] = []
+        uids = box.uids()
+        if self.store.dialect == "postgresql" and len(uids) > 1:
+            # several workers may drain this folder at once: each starts at another place
+            k = random.randrange(len(uids))
+            uids = uids[k:] + uids[:k]
         try:
-            for fetched in box.fetch(box.uids(), self.config.service.max_message_bytes):
+            for fetched in box.fetch(uids, self.config.service.max_message_bytes):
                 if stop is not None and stop.is_set():
                     break
                 d = self.process(w, box, fetched)
                 done.append(d)
+                if d.leave:
+                    continue  # another worker's, in hand: not counted, not filed here
                 report.outcomes[d.outcome.value] += 1
                 if d.ref and d.outcome is Outcome.REGISTERED:
                     report.refs.append(d.ref)
@@ -328,7 +346,8 @@ class Service:
     def queue(self) -> OutboxQueue:
         smtp = self.config.smtp
         return OutboxQueue(self.store, self.worker_id, max_attempts=smtp.max_attempts,
-                           retry_base=timedelta(seconds=smtp.retry_base_seconds))
+                           retry_base=timedelta(seconds=smtp.retry_base_seconds),
+                           journal=self._worker.journal if self._worker is not None else None)
 
     async def send_outbox(self, stop: asyncio.Event | None = None,
                           pool: list[SmtpSender] | None = None) -> DrainResult:
@@ -338,6 +357,10 @@ class Service:
         """
         await asyncio.to_thread(self.enter_worker, "send")
         try:
+            now = asyncio.get_running_loop().time()
+            if self._worker is not None and now - self._last_reap >= REAP_SECONDS:
+                self._last_reap = now  # a dead worker of this host lets go of its mails at once
+                await asyncio.to_thread(self._worker.reap)
             result = await drain(self.queue(), pool or self.senders(), self.clock, stop=stop, close=pool is None)
         finally:
             await asyncio.to_thread(self.leave_worker)
@@ -364,7 +387,9 @@ class Service:
                 log.info("event=watching mailbox=%s idle=%s", w.key, box.supports_idle and w.settings.idle)
                 delay, failures = RETRY_FIRST, 0
                 while not stop.is_set():
-                    self.drain_mailbox(w, box, stop, committed=notify)
+                    report = self.drain_mailbox(w, box, stop, committed=notify)
+                    if sum(report.outcomes.values()):
+                        continue  # mail may have come while these were handled: look again before IDLE
                     self._wait_for_mail(box, stop)
             except (MailboxError, ConfigError) as exc:
                 failures += 1

@@ -221,14 +221,16 @@ class ImapMailbox:
         while DONE is on its way is missed.
         """
         box = self._box
+        box.client.untagged_responses.clear()
         try:
             box.idle.start()
         except (UnexpectedCommandStatusError, *NETWORK_ERRORS) as exc:
             raise MailboxError(f"IDLE failed: {type(exc).__name__}") from exc
-        arrived = False
+        # news the server gave with its answer to IDLE (imaplib files it away as an untagged response)
+        arrived = any(k in box.client.untagged_responses for k in ("EXISTS", "RECENT"))
         started = time.monotonic()
         try:
-            while not stop.is_set() and time.monotonic() - started < renew_seconds:
+            while not arrived and not stop.is_set() and time.monotonic() - started < renew_seconds:
                 lines = _idle_lines(box.client, 1.0)
                 if any(b"BYE" in line[:12] for line in lines):
                     raise MailboxError("the server closed the connection (BYE)")
@@ -277,32 +279,52 @@ def _refresh_capabilities(client: imaplib.IMAP4) -> None:
         client.capabilities = tuple(data[0].decode("ascii", "replace").upper().split())
 
 
-def _idle_lines(client: imaplib.IMAP4, timeout: float) -> list[bytes]:
-    """The untagged lines that arrive within `timeout` during IDLE; MailboxError when the connection ends."""
+def _buffered(client: imaplib.IMAP4) -> bool:
+    """Whether a reply is already read from the socket but not yet taken (Python's or TLS's buffer)."""
     sock = client.sock
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
-    if not poller.poll(timeout * 1000):
-        return []
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
     old = sock.gettimeout()
     sock.settimeout(0)
-    lines: list[bytes] = []
     try:
-        while True:
-            try:
-                line = client._get_line()  # type: ignore[attr-defined]
-            except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
-                break
-            except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
-                raise MailboxError(f"connection lost during IDLE: {type(exc).__name__}") from exc
-            lines.append(line)
+        return bool(client.file.peek(1))  # type: ignore[attr-defined]
+    except (BlockingIOError, ssl.SSLWantReadError, OSError, ValueError):
+        return False
     finally:
         try:
             sock.settimeout(old)
         except OSError:
             pass
-    if not lines:
-        raise MailboxError("connection lost during IDLE (end of stream)")
+
+
+def _idle_lines(client: imaplib.IMAP4, timeout: float) -> list[bytes]:
+    """The untagged lines that arrive within `timeout` during IDLE; MailboxError when the connection ends.
+
+    Lines are read whole (blocking, briefly): a server's line may arrive in pieces,
+    and a line already buffered is taken before the socket is waited on.
+    """
+    sock = client.sock
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    if not _buffered(client) and not poller.poll(timeout * 1000):
+        return []
+    lines: list[bytes] = []
+    old = sock.gettimeout()
+    try:
+        sock.settimeout(30)
+        while True:
+            try:
+                line = client._get_line()  # type: ignore[attr-defined]
+            except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
+                raise MailboxError(f"connection lost during IDLE: {type(exc).__name__}") from exc
+            lines.append(line)
+            if not _buffered(client) and not poller.poll(0):
+                break
+    finally:
+        try:
+            sock.settimeout(old)
+        except OSError:
+            pass
     return lines
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,11 +35,12 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailflow import addresses, mime
+from mailflow.adapters.journal import SentJournal
 from mailflow.adapters.tables import MessageRow, OutboxRow, WorkerRow
 from mailflow.adapters.workers import STALE, real_now
 from mailflow.clock import Clock
 from mailflow.config import SmtpSettings, secret
-from mailflow.errors import ConfigError, PermanentDelivery, SmtpOutage, TransientDelivery
+from mailflow.errors import ConfigError, PermanentDelivery, SmtpOutage, StoreError, TransientDelivery
 from mailflow.model import Direction, OutMail
 
 if TYPE_CHECKING:
@@ -102,14 +104,20 @@ class OutboxQueue:
     """Database side of the outbox (blocking; call it from a worker thread)."""
 
     def __init__(self, store: Store, owner: str, *, max_attempts: int = MAX_ATTEMPTS,
-                 retry_base: timedelta = BACKOFF_BASE) -> None:
+                 retry_base: timedelta = BACKOFF_BASE, journal: SentJournal | None = None) -> None:
         self.store = store
         self.owner = owner
         self.max_attempts = max_attempts
         self.retry_base = retry_base
+        self.journal = journal
 
     def claim(self, now: datetime, limit: int = CLAIM_BATCH) -> list[Claimed]:
-        """Lease up to `limit` due mails to this worker; a mail out of attempts is failed instead."""
+        """Lease up to `limit` due mails to this worker; a mail out of attempts is failed instead.
+
+        What a dead worker's sent journal says was accepted is marked sent first, never claimed.
+        """
+        if self.journal is not None:
+            self.journal.recover()
         real = real_now()
         live_owner = exists().where(WorkerRow.id == OutboxRow.lease_owner, WorkerRow.heartbeat_at >= real - STALE)
         with self.store.transaction() as reg:
@@ -434,7 +442,16 @@ async def _send_some(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, todo
             else:
                 result.retried += 1
             continue
-        await asyncio.to_thread(queue_.sent, item, clock.now(), delivered.refused)
-        log.info("event=sent outbox_id=%s purpose=%s", item.id, item.purpose)
+        accepted = time.monotonic()
+        if queue_.journal is not None:
+            queue_.journal.accepted(item.id)  # at once: a kill from here on repeats nothing
+        try:
+            await asyncio.to_thread(queue_.sent, item, clock.now(), delivered.refused)
+        except StoreError:
+            if queue_.journal is not None:
+                queue_.journal.unmarked.add(item.id)
+            raise
+        log.info("event=sent outbox_id=%s purpose=%s mark_ms=%.1f", item.id, item.purpose,
+                 (time.monotonic() - accepted) * 1000)
         result.sent += 1
     return None

@@ -187,9 +187,12 @@ def events_since(session: Session, org_id: str, since: datetime, kinds: tuple[st
 
 
 def waiting_messages(session: Session, org_id: str, since: datetime) -> list[tuple[str, str | None, datetime, str]]:
-    """Messages of the last period that wait for the registrar: (kind, ref, at, note)."""
+    """Messages of the last period that wait for the registrar: (kind, ref, at, note).
+
+    A quarantined message's note gives its reason and where it lies (folder and UID)."""
     q = (
-        select(MessageRow.outcome, MessageRow.purpose, CaseRow.ref, MessageRow.created_at, MessageRow.reason)
+        select(MessageRow.outcome, MessageRow.message_id, CaseRow.ref, MessageRow.created_at, MessageRow.reason,
+               MessageRow.mailbox)
         .outerjoin(CaseRow, CaseRow.id == MessageRow.case_id)
         .where(
             MessageRow.org_id == org_id,
@@ -199,14 +202,36 @@ def waiting_messages(session: Session, org_id: str, since: datetime) -> list[tup
         )
         .order_by(MessageRow.created_at, MessageRow.id)
     )
-    return [(outcome, ref, at, reason or "") for outcome, _purpose, ref, at, reason in session.execute(q)]
+    rows = list(session.execute(q))
+    uids = {mid: uid for mid, uid in session.execute(
+        select(ImapUidRow.message_id, ImapUidRow.uid).where(
+            ImapUidRow.message_id.in_([r.message_id for r in rows if r.outcome == "quarantined"]),
+            ImapUidRow.outcome == "quarantined"))}
+    out = []
+    for outcome, mid, ref, at, reason, mailbox in rows:
+        note = reason or ""
+        if outcome == "quarantined" and mid in uids:
+            note = f"{note} (UID {uids[mid]}, {mailbox or ''})".replace(", )", ")")
+        out.append((outcome, ref, at, note))
+    return out
+
+
+def refused_mails(session: Session, org_id: str, since: datetime) -> list[tuple[str | None, datetime, list[dict[str, Any]]]]:
+    """Mails of the period that some recipient did not get (sent to the others, or failed): (ref, at, refused)."""
+    q = (
+        select(CaseRow.ref, OutboxRow.created_at, OutboxRow.refused, OutboxRow.status)
+        .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
+        .where(OutboxRow.org_id == org_id, OutboxRow.created_at >= since, OutboxRow.status == "sent")
+    )
+    return [(ref, at, list(refused)) for ref, at, refused, _ in session.execute(q) if refused]
 
 
 def failed_mails(session: Session, org_id: str, since: datetime) -> list[tuple[str | None, datetime, str]]:
     q = (
         select(CaseRow.ref, OutboxRow.created_at, OutboxRow.last_error)
         .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
-        .where(OutboxRow.org_id == org_id, OutboxRow.status == "failed", OutboxRow.created_at >= since)
+        .where(OutboxRow.org_id == org_id, OutboxRow.status == "failed",
+               (OutboxRow.created_at >= since) | (OutboxRow.failed_at >= since))
     )
     return [(ref, at, err or "") for ref, at, err in session.execute(q)]
 

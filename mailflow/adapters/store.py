@@ -43,6 +43,7 @@ from mailflow.adapters.tables import (
     MessageRow,
     PersonRow,
     RawMessageRow,
+    WorkerRow,
 )
 from mailflow.errors import DuplicateMessage, SchemaOutOfDate, StoreError
 from mailflow.model import (
@@ -426,13 +427,20 @@ class Registry:
         ).scalar_one_or_none()
 
     def record_uid(self, source: Source, message_id: str, outcome: Outcome, now: datetime, *,
-                   known_new: bool = False) -> None:
+                   known_new: bool = False, worker_id: str | None = None) -> None:
         row = None if known_new else self.uid_seen(source)
         if row is None:
             self.session.add(ImapUidRow(mailbox=source.mailbox_key, uidvalidity=source.uidvalidity,
                                         uid=source.uid, message_id=message_id, outcome=outcome.value,
-                                        processed_at=now))
+                                        processed_at=now, worker_id=worker_id))
         self.session.flush()
+
+    def worker_alive(self, worker_id: str | None, stale_before: datetime) -> bool:
+        """Whether that worker still beats (it will move what it recorded)."""
+        if not worker_id:
+            return False
+        q = select(WorkerRow.id).where(WorkerRow.id == worker_id, WorkerRow.heartbeat_at >= stale_before)
+        return self.session.execute(q).first() is not None
 
 
 class Store:

@@ -210,6 +210,7 @@ class ImapUidRow(SQLModel, table=True):
     message_id: str = Field(max_length=998, index=True)
     outcome: str = Field(max_length=32)
     processed_at: datetime = Field(sa_type=UTCDateTime)
+    worker_id: str | None = Field(default=None, max_length=64)  # who recorded it (and will move it)
 
 
 class CaseEventRow(SQLModel, table=True):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
+from mailflow.adapters.journal import SentJournal
 from mailflow.adapters.tables import WorkerRow
 from mailflow.errors import StoreError
 
@@ -68,13 +69,19 @@ class Worker:
         self.host = host_id()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.journal = SentJournal(store, self.id)
 
     def start(self) -> Worker:
         now = real_now()
         with self.store.transaction(urgent=True) as reg:
             reg.session.add(WorkerRow(id=self.id, host=self.host, pid=os.getpid(), role=self.role,
                                       started_at=now, heartbeat_at=now))
+        try:
+            self.journal.open()
+        except OSError as exc:  # no journal (a read-only directory): the database mark alone
+            log.warning("event=journal_unavailable error=%s", type(exc).__name__)
         self.reap()
+        self.journal.recover()
         self._thread = threading.Thread(target=self._beat, name="worker-heartbeat", daemon=True)
         self._thread.start()
         return self
@@ -110,6 +117,8 @@ class Worker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+        self.journal.recover()  # our own marks that failed, before the file goes
+        self.journal.close()
         try:
             with self.store.transaction(urgent=True) as reg:
                 reg.session.execute(delete(WorkerRow).where(WorkerRow.id == self.id))

@@ -26,7 +26,7 @@ _KEPT = (
     "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
     "list-id", "list-unsubscribe", "x-mailflow-case", "x-mailflow-purpose", "x-loop",
     "authentication-results", "return-path", "content-type", "x-ms-exchange-generated-message-source",
-    "x-failed-recipients",
+    "x-failed-recipients", "from",
 )
 MAX_HEADER = 4000
 # a message is read whole up to this size (max_message_bytes quarantines larger ones before they are fetched)
@@ -139,7 +139,7 @@ def _dsn_message_ids(msg: Message) -> tuple[str, ...]:
                 found.extend(message_ids(str(inner[0].get("Message-ID", ""))))
         elif ctype == "text/rfc822-headers":
             payload = part.get_payload(decode=True) or b""
-            m = re.search(rb"^Message-ID:\s*(<[^>]+>)", payload, re.I | re.M)
+            m = re.search(rb"^Message-ID:\s*(<[^>]+>|[^\s<>]+)", payload, re.I | re.M)
             if m:
                 found.extend(message_ids(m.group(1).decode("ascii", "replace")))
     return tuple(dict.fromkeys(found))
@@ -152,6 +152,8 @@ def parse_bytes(raw: bytes) -> Parsed | str:
     own parser does find (a `text` part without subtype, HTML nested past
     mail-parser's reach), the standard library's reading is used instead.
     """
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark before the header
+        raw = raw[3:]
     if not raw or not raw.strip():
         return "empty message"
     if len(raw) > MAX_PARSE_BYTES:
@@ -275,6 +277,19 @@ def _stdlib_body(msg: Message) -> _Body:
         return _Body(tidy(safe_text("\n\n".join(plain))), False, tuple(attachments))
     if html:
         return _Body(html_to_text(safe_text("\n".join(html))), True, tuple(attachments))
+    # no body part as such: the first inline text of any kind (text/plain named like a file with no
+    # Content-Disposition, text/richtext, text/enriched) is what the writer wrote
+    for n, part in enumerate(msg.walk()):
+        if n > MAX_PARTS:
+            break
+        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        if part.is_multipart() or part.get_content_maintype() != "text" or disposition == "attachment":
+            continue
+        text = _part_text(part)
+        if text.strip():
+            if part.get_content_subtype() in ("html", "xhtml+xml"):
+                return _Body(html_to_text(safe_text(text)), True, tuple(attachments))
+            return _Body(tidy(safe_text(re.sub(r"<[^<>]{1,40}>", "", text))), False, tuple(attachments))
     return _Body("", False, tuple(attachments))
 
 
@@ -301,10 +316,14 @@ def _build(raw: bytes, msg: Message, body: _Body, mp: Any) -> Parsed:
                 date = date.replace(tzinfo=timezone.utc)
         except (TypeError, ValueError, IndexError, OverflowError):
             date = None
+    names = ("From", "To", "Cc", "Reply-To")
     if mp is not None:
-        from_, to, cc, reply_to = (_addresses(getattr(mp, k)) for k in ("from_", "to", "cc", "reply_to"))
+        found = [_addresses(getattr(mp, k)) for k in ("from_", "to", "cc", "reply_to")]
+        # where mail-parser finds no address in a header Python's reader does ("Big Bug bb@bug.com")
+        from_, to, cc, reply_to = (f or (_header_addresses(msg, n) if msg.get(n) else ())
+                                   for f, n in zip(found, names, strict=True))
     else:
-        from_, to, cc, reply_to = (_header_addresses(msg, k) for k in ("From", "To", "Cc", "Reply-To"))
+        from_, to, cc, reply_to = (_header_addresses(msg, k) for k in names)
     own, words = own_words(body.text)
     return Parsed(
         message_id=message_id,

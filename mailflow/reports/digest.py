@@ -28,7 +28,8 @@ from mailflow.reports.labels import (
 from mailflow.reports.stats import local
 
 EventKind = Literal["feedback", "report"]
-TriageKind = Literal["unmatched_staff", "unrouted", "foreign_ref", "quarantined", "bounce", "failed_mail"]
+TriageKind = Literal["unmatched_staff", "unrouted", "foreign_ref", "quarantined", "bounce", "failed_mail",
+                     "refused_recipient", "outage"]
 DUE_SOON_WORKING_DAYS = 2
 SUMMARY_CHARS = 160
 

@@ -50,12 +50,16 @@ def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fingerprint", sa.String(length=32), nullable=True))
         batch_op.create_index("ix_messages_fingerprint", ["fingerprint"], unique=False)
+    with op.batch_alter_table("imap_uids", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("worker_id", sa.String(length=64), nullable=True))
     # the pipeline's lookups (issue 11 measures them): quarantine listing and UID bookkeeping by message
     op.create_index("ix_imap_uids_message_id", "imap_uids", ["message_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_imap_uids_message_id", table_name="imap_uids")
+    with op.batch_alter_table("imap_uids", schema=None) as batch_op:
+        batch_op.drop_column("worker_id")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_fingerprint")
         batch_op.drop_column("fingerprint")
