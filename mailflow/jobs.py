@@ -148,61 +148,74 @@ class Jobs:
     # -- outages -----------------------------------------------------------------------
 
     def outage_notices(self) -> int:
-        """Tell the registrar (and the operations address) of an outage once it has lasted
-        `outage_notice_minutes`, and once more when it has ended; returns the mails queued."""
+        """Tell the registrar (and the operations address) of outages once they have lasted
+        `outage_notice_minutes`, and once more when they have ended; returns the mails queued.
+
+        What is due at one moment goes in one mail per organization: a mail server
+        that stops takes every mailbox on it down at once, and that is one message.
+        """
         threshold = timedelta(minutes=self.config.service.outage_notice_minutes)
         now = real_now()
-        queued = 0
         with self.store.transaction(readonly=True) as reg:
-            rows = list(reg.session.execute(select(OutageRow.id).where(
+            due = reg.session.execute(select(OutageRow.id).where(
                 ((OutageRow.ended_at.is_(None)) & (OutageRow.notified_at.is_(None))
                  & (OutageRow.started_at <= now - threshold))
                 | ((OutageRow.ended_at.is_not(None)) & (OutageRow.notified_at.is_not(None))
-                   & (OutageRow.resolved_notice_at.is_(None))))).scalars())
-        for outage_id in rows:
-            try:
-                queued += self._outage_notice(outage_id, now)
-            except IntegrityError:
-                continue  # another worker queued it first
-        return queued
+                   & (OutageRow.resolved_notice_at.is_(None))))).first()
+        if due is None:
+            return 0
+        try:
+            return self._outage_notices(now, threshold)
+        except IntegrityError:
+            return 0  # another worker queued them first
 
-    def _outage_notice(self, outage_id: int, now: datetime) -> int:
+    def _outage_notices(self, now: datetime, threshold: timedelta) -> int:
         with self.store.transaction() as reg:
             s = reg.session
-            q = select(OutageRow).where(OutageRow.id == outage_id)
+            q = select(OutageRow).where(
+                ((OutageRow.ended_at.is_(None)) & (OutageRow.notified_at.is_(None))
+                 & (OutageRow.started_at <= now - threshold))
+                | ((OutageRow.ended_at.is_not(None)) & (OutageRow.notified_at.is_not(None))
+                   & (OutageRow.resolved_notice_at.is_(None)))).order_by(OutageRow.started_at, OutageRow.id)
             if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update()
-            row = s.execute(q).scalar_one_or_none()
-            if row is None:
-                return 0
-            resolved = row.ended_at is not None
-            if (resolved and (row.notified_at is None or row.resolved_notice_at is not None)) or \
-                    (not resolved and row.notified_at is not None):
-                return 0  # done meanwhile by another worker
-            orgs = [o for o in self.config.organizations if row.org_id in (None, o.id)]
+                q = q.with_for_update(skip_locked=True)  # a second worker takes none of these
+            rows = list(s.execute(q).scalars())
             ops = self.config.service.operations_address
             made = 0
-            for i, org in enumerate(orgs):
-                to = (org.registrar,) + ((ops,) if ops and i == 0 and ops != org.registrar else ())
-                tz = self.calendars[org.id].tz
-                subject, text, html = self.templates.render(
-                    "outage", org.language, org=org, what=_outage_what(row.key, self.config),
-                    started_at=row.started_at.astimezone(tz), ended_at=row.ended_at.astimezone(tz) if resolved else None,
-                    error=row.error, failures=row.failures, resolved=resolved)
-                message_id = mime.make_message_id(f"outage|{row.id}|{org.id}|{'end' if resolved else 'start'}",
-                                                  mime.domain_of(org.complaints_address))
-                payload = mime.build(message_id=message_id, sender=(org.name, org.complaints_address), to=to,
-                                     subject=subject, text=text, html=html, at=self.clock.now(),
-                                     headers={"X-Mailflow-Purpose": "outage", "Auto-Submitted": "auto-generated"})
-                out = OutMail(message_id=message_id, purpose=Purpose.OUTAGE, sender=org.complaints_address,
-                              recipients=to, subject=subject, record_subject=subject, payload=payload)
-                queue(s, out, org_id=org.id, case_id=None, now=self.clock.now(), party_key=None)
-                made += 1
-            if resolved:
-                row.resolved_notice_at = now
-            else:
-                row.notified_at = now
-            log.info("event=outage_notice key=%s resolved=%s mails=%d", row.key, resolved, made)
+            for resolved in (False, True):
+                group = [r for r in rows if (r.ended_at is not None) is resolved]
+                if not group:
+                    continue
+                for i, org in enumerate(self.config.organizations):
+                    mine = [r for r in group if r.org_id in (None, org.id)]
+                    if not mine:
+                        continue
+                    to = (org.registrar,) + ((ops,) if ops and i == 0 and ops != org.registrar else ())
+                    tz = self.calendars[org.id].tz
+                    ended = [r.ended_at for r in mine if r.ended_at is not None]
+                    subject, text, html = self.templates.render(
+                        "outage", org.language, org=org,
+                        what=", ".join(dict.fromkeys(_outage_what(r.key, self.config) for r in mine)),
+                        started_at=min(r.started_at for r in mine).astimezone(tz),
+                        ended_at=max(ended).astimezone(tz) if resolved and ended else None,
+                        error="; ".join(dict.fromkeys(r.error for r in mine))[:400],
+                        failures=sum(r.failures for r in mine), resolved=resolved)
+                    seed = "|".join(str(r.id) for r in mine)
+                    message_id = mime.make_message_id(f"outage|{seed}|{org.id}|{'end' if resolved else 'start'}",
+                                                      mime.domain_of(org.complaints_address))
+                    payload = mime.build(message_id=message_id, sender=(org.name, org.complaints_address), to=to,
+                                         subject=subject, text=text, html=html, at=self.clock.now(),
+                                         headers={"X-Mailflow-Purpose": "outage", "Auto-Submitted": "auto-generated"})
+                    out = OutMail(message_id=message_id, purpose=Purpose.OUTAGE, sender=org.complaints_address,
+                                  recipients=to, subject=subject, record_subject=subject, payload=payload)
+                    queue(s, out, org_id=org.id, case_id=None, now=self.clock.now(), party_key=None)
+                    made += 1
+                for r in group:
+                    if resolved:
+                        r.resolved_notice_at = now
+                    else:
+                        r.notified_at = now
+                log.info("event=outage_notice outages=%d resolved=%s mails=%d", len(group), resolved, made)
             return made
 
     def render_digest(self, org: Organization, day: date) -> tuple[str, str, str, datetime]:

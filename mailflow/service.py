@@ -49,6 +49,8 @@ JOBS_INTERVAL = 60.0
 # reconnecting to a mailbox or the SMTP server: first wait, doubling up to the cap, with jitter
 RETRY_FIRST = 1.0
 RETRY_CAP = 30.0
+# the service's loop looks at its watchers, outages and the outbox at least this often
+LOOP_SECONDS = 5.0
 # how often a sending worker looks for dead workers (of this host) whose mails it can take over
 REAP_SECONDS = 2.0
 
@@ -196,9 +198,8 @@ class Service:
                     reg.file(mail, now)
                 reg.record_uid(source, mail.message_id, outcome, now, known_new=True, worker_id=self.worker_id)
             return Done(source.uid, outcome, mail.case_ref, mail.reason if outcome is Outcome.QUARANTINED else "")
-        except DuplicateMessage:  # another worker registered the same Message-ID first
-            self._record_uid(source, mail.message_id, Outcome.DUPLICATE)
-            return Done(source.uid, Outcome.DUPLICATE)
+        except DuplicateMessage:  # registered before (another mailbox, another worker, an old UIDVALIDITY)
+            return self._duplicate(source, mail.message_id)
         except IntegrityError as exc:
             return self._conflict(w, source, mail, exc)
         except StoreError:
@@ -212,15 +213,26 @@ class Service:
             log.debug("step failure", exc_info=True)
             return self._quarantine(source, fetched.raw, reason, mail.message_id)
 
+    def _duplicate(self, source: Source, message_id: str) -> Done:
+        """A message on record already: a duplicate, filed where the first copy went (quarantine stays
+        quarantine)."""
+        with self.store.transaction(readonly=True) as reg:
+            first = reg.message_outcome(source.org_id, message_id)
+        if first is not None and first[0] == Outcome.QUARANTINED.value:
+            self._record_uid(source, message_id, Outcome.QUARANTINED)
+            return Done(source.uid, Outcome.QUARANTINED, None, first[1] or "quarantined before")
+        self._record_uid(source, message_id, Outcome.DUPLICATE)
+        return Done(source.uid, Outcome.DUPLICATE)
+
     def _conflict(self, w: Watched, source: Source, mail: Mail, exc: IntegrityError) -> Done:
         """An IntegrityError: a duplicate only when the UID or the Message-ID is now on record."""
         with self.store.transaction() as reg:
             seen = reg.uid_seen(source)
             if seen is not None:  # another worker recorded this very UID first: it moves it
                 return Done(source.uid, Outcome(seen.outcome), leave=seen.worker_id != self.worker_id)
-            if reg.message_exists(source.org_id, mail.message_id):
-                reg.record_uid(source, mail.message_id, Outcome.DUPLICATE, self.clock.now(), known_new=True, worker_id=self.worker_id)
-                return Done(source.uid, Outcome.DUPLICATE)
+            exists = reg.message_exists(source.org_id, mail.message_id)
+        if exists:
+            return self._duplicate(source, mail.message_id)
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or type(exc.orig).__name__
         log.error("event=store_conflict mailbox=%s uid=%s constraint=%s", w.key, source.uid, name)
         return self._quarantine(source, mail.raw, f"the register refused the message ({name})", mail.message_id)
@@ -445,12 +457,14 @@ class Service:
                     if not threads[w.key].is_alive() and not halt.is_set():
                         log.error("event=watcher_restarted mailbox=%s", w.key)
                         threads[w.key] = self._watcher(w, halt, notify)
-                if loop.time() - last_jobs >= JOBS_INTERVAL:
-                    try:
+                try:
+                    if loop.time() - last_jobs >= JOBS_INTERVAL:
+                        last_jobs = loop.time()
                         await asyncio.to_thread(self.timed_jobs)
-                    except (StoreError, ConfigError) as exc:
-                        log.error("event=jobs_error error=%s", str(exc)[:200])
-                    last_jobs = loop.time()
+                    else:  # an outage is told as soon as it is due, not at the next deadline pass
+                        await asyncio.to_thread(self.jobs.outage_notices)
+                except (StoreError, ConfigError) as exc:
+                    log.error("event=jobs_error error=%s", str(exc)[:200])
                 wake.clear()
                 if loop.time() >= smtp_retry_at:
                     try:
@@ -463,7 +477,7 @@ class Service:
                         smtp_delay = min(smtp_delay * 2, RETRY_CAP)
                     else:
                         smtp_delay, smtp_retry_at = RETRY_FIRST, 0.0
-                timeout = 30.0 if smtp_retry_at == 0.0 else max(0.2, min(30.0, smtp_retry_at - loop.time()))
+                timeout = LOOP_SECONDS if smtp_retry_at == 0.0 else max(0.2, min(LOOP_SECONDS, smtp_retry_at - loop.time()))
                 waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
                 await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
@@ -473,6 +487,7 @@ class Service:
             for t in threads.values():
                 await asyncio.to_thread(t.join, 30)
             try:
+                await asyncio.to_thread(self.jobs.outage_notices)  # an outage that ended is told now
                 await self.send_outbox(None, pool)  # what the last messages queued
             except StoreError:
                 pass

@@ -169,8 +169,13 @@ class World:
         service["service"]["templates_dir"] = str(ROOT / "templates")
         service["service"]["poll_interval_seconds"] = 1
         # digests only where a test asks for them (tests/test_digest.py sets its own time)
-        service["service"]["digest_time"] = (service_overrides or {}).get("digest_time", "23:00")
+        service["service"]["digest_time"] = "23:00"
         service["smtp"]["port"] = smtp.port
+        for key, value in (service_overrides or {}).items():
+            if key == "smtp":  # e.g. {"smtp": {"port": ..., "retry_base_seconds": 1}}
+                service["smtp"].update(value)
+            else:
+                service["service"][key] = value
         self.config_path = self.dir / "mailflow.toml"
         self.config_path.write_text(dumps(service), encoding="utf-8")
         self.config = config_mod.load(self.config_path, env=self.env)

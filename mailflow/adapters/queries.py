@@ -293,8 +293,9 @@ def retry_failed(session: Session, ids: list[int] | None, now: datetime) -> int:
     q = update(OutboxRow).where(OutboxRow.status == "failed")
     if ids is not None:
         q = q.where(OutboxRow.id.in_(ids))
-    done = session.execute(q.values(status="pending", attempts=0, next_attempt_at=now, lease_owner=None,
-                                    lease_until=None, failed_at=None)).rowcount
+    # due again from when it was queued: at once, whatever clock the next pass runs on
+    done = session.execute(q.values(status="pending", attempts=0, next_attempt_at=OutboxRow.created_at,
+                                    lease_owner=None, lease_until=None, failed_at=None)).rowcount
     session.execute(
         update(MessageRow).where(
             MessageRow.direction == Direction.OUT.value, MessageRow.outcome == "failed",

@@ -183,6 +183,13 @@ class Registry:
 
     # -- Lookup --------------------------------------------------------------
 
+    def message_outcome(self, org_id: str, message_id: str) -> tuple[str, str] | None:
+        """What became of a message on record: (outcome, reason) of its incoming row."""
+        q = select(MessageRow.outcome, MessageRow.reason).where(
+            MessageRow.org_id == org_id, MessageRow.message_id == message_id, MessageRow.direction == Direction.IN.value)
+        row = self.session.execute(q.limit(1)).first()
+        return (row[0] or "", row[1] or "") if row is not None else None
+
     def message_exists(self, org_id: str, message_id: str) -> bool:
         q = select(MessageRow.id).where(MessageRow.org_id == org_id, MessageRow.message_id == message_id)
         return self.session.execute(q.limit(1)).first() is not None

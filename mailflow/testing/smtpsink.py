@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from mailflow.testing.dovecot import Dovecot, free_port
 
@@ -32,6 +33,7 @@ class Handler:
     route: Callable[[str], str | None]
     received: list[Received] = field(default_factory=list)
     fail_next: int = 0
+    fail_reply: str = "451 4.3.0 temporary failure, try again later"
     refuse: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -45,18 +47,21 @@ class Handler:
         with self.lock:
             if self.fail_next > 0:
                 self.fail_next -= 1
-                return "451 4.3.0 temporary failure, try again later"
+                return self.fail_reply
         data = bytes(envelope.original_content or envelope.content)
         item = Received(envelope.mail_from, tuple(a.lower() for a in envelope.rcpt_tos), data)
-        with self.lock:
-            self.received.append(item)
         if self.dovecot is not None:
             for rcpt in item.rcpt_tos:
                 user = self.route(rcpt)
                 if user is None:
                     continue
                 header = f"Return-Path: <{item.mail_from}>\r\nDelivered-To: {rcpt}\r\n".encode()
-                await asyncio.to_thread(self.dovecot.append, user, header + data)
+                try:
+                    await asyncio.to_thread(self.dovecot.append, user, header + data)
+                except Exception:  # noqa: BLE001  the mail store is away: as an MTA would, try later
+                    return "451 4.3.0 local delivery failed, try again later"
+        with self.lock:
+            self.received.append(item)
         return "250 2.0.0 delivered"
 
 
@@ -64,10 +69,22 @@ class SmtpSink:
     """Start and stop the listener on a loopback port."""
 
     def __init__(self, dovecot: Dovecot | None, route: Callable[[str], str | None] | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, *, login: tuple[str, str] | None = None, smtputf8: bool = True,
+                 handler: Handler | None = None) -> None:
+        """`login`: the listener requires AUTH with this user and password; `smtputf8=False`: it
+        does not offer SMTPUTF8 (so non-ASCII addresses cannot be given to it)."""
         self.port = port or free_port()
-        self.handler = Handler(dovecot, route or (lambda addr: addr))
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.handler = handler or Handler(dovecot, route or (lambda addr: addr))
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
+        if login is not None:
+            user, password = login
+
+            def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+                ok = (getattr(data, "login", b""), getattr(data, "password", b"")) == (user.encode(), password.encode())
+                return AuthResult(success=ok, handled=False)
+
+            kwargs.update(auth_required=True, auth_require_tls=False, authenticator=authenticator)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def start(self) -> SmtpSink:
         self.controller.start()
