@@ -45,9 +45,11 @@ def _local_ok(local: str) -> bool:
 
 def check(address: str) -> Checked:
     """The address ready for MAIL FROM / RCPT TO, or BadAddress."""
-    if not address or any(ord(ch) < 0x20 or ch == "\x7f" for ch in address) or " " in address:
-        raise BadAddress("contains spaces, line breaks or control characters")
+    if not address or any(ord(ch) < 0x20 or ch == "\x7f" for ch in address):
+        raise BadAddress("contains line breaks or control characters")
     local, at, domain = address.rpartition("@")
+    if " " in domain or (" " in local and not _QUOTED.match(local)):
+        raise BadAddress("contains spaces")
     if not at or not local or not domain:
         raise BadAddress("not of the form local@domain")
     if not _local_ok(local):

@@ -305,3 +305,20 @@ def test_check_config_passes_before_the_first_migration_with_a_note(make_world, 
     assert rc == 0, out + err
     assert "note" in out and "db upgrade" in out and "configuration is fine" in out
     assert "ok    IMAP norrmalm complaints" in out  # every other check still ran
+
+
+async def test_a_forward_larger_than_the_servers_size_goes_without_the_original(make_world, dovecot: Dovecot) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    world: World = make_world({}, service={"smtp": {"port": port}})
+    sink = SmtpSink(dovecot, route=world.user, port=port, size_limit=60_000).start()
+    try:
+        world.deliver(mails.NORRMALM, mails.build(attachment=("film.bin", "application/octet-stream", b"x" * 80_000)),
+                      ARRIVAL)
+        report = await world.run_once(NOW)
+        assert report.send_failed == 0 and report.sent == 2
+        [forward] = world.mailbox(MANAGER)
+        note = [p for p in forward.walk() if p.get_content_type() == "text/plain"][-1].get_content()
+        assert "för stort" in note and "registret" in note
+        assert not [p for p in forward.iter_attachments() if p.get_content_type() == "message/rfc822"]
+    finally:
+        sink.stop()

@@ -80,6 +80,10 @@ def _addresses(pairs: Any) -> tuple[Address, ...]:
         addr = (addr or "").strip()
         if "@" not in addr:
             continue
+        if " " in addr and not addr.startswith('"'):  # "Big Bug bb@bug.com": the last word is the address
+            words = addr.split()
+            if "@" in words[-1]:
+                name, addr = name or " ".join(words[:-1]), words[-1]
         out.append(Address(name=(name or "").strip(), email=addr.lower()))
     return tuple(out)
 
@@ -187,11 +191,17 @@ def parse_bytes(raw: bytes) -> Parsed | str:
             body = None
     if body is None or not body.text:
         try:
-            fallback = _stdlib_body(msg)
+            fallback: _Body | None = _stdlib_body(msg)
         except RecursionError:
-            return "message nested too deeply"
-        if body is None or fallback.text:
+            fallback = None
+            why = why or "message nested too deeply"
+        except (LookupError, UnicodeError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+            fallback = None
+            why = why or f"cannot decode message: {type(exc).__name__}"
+        if fallback is not None and (body is None or fallback.text):
             body = fallback
+        if body is None:
+            return why or "cannot decode message"
     try:
         return _build(raw, msg, body, mp)
     except RecursionError:
@@ -240,11 +250,14 @@ def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         payload = str(part.get_payload() or "").encode("utf-8", "replace")
-    charset = part.get_content_charset() or ""
+    try:
+        charset = part.get_content_charset() or ""
+    except (LookupError, UnicodeError, ValueError, TypeError, AttributeError):
+        charset = ""
     if charset:
         try:
             return payload.decode(charset)
-        except (LookupError, UnicodeError):
+        except (LookupError, UnicodeError, ValueError):  # unknown, lying, or with a NUL in its name
             pass
     return _bytes_text(payload)
 
@@ -259,9 +272,9 @@ def _stdlib_body(msg: Message) -> _Body:
             break
         if part.is_multipart():
             continue
-        raw_type = (part.get("Content-Type") or "text/plain").split(";")[0].strip().lower()
+        raw_type = str(part.get("Content-Type") or "text/plain").split(";")[0].strip().lower()
         ctype = part.get_content_type()  # "text" without a subtype reads as text/plain
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         filename = part.get_filename()
         if (ctype == "text/plain" or raw_type == "text") and disposition != "attachment" and not filename:
             plain.append(_part_text(part))
@@ -282,7 +295,7 @@ def _stdlib_body(msg: Message) -> _Body:
     for n, part in enumerate(msg.walk()):
         if n > MAX_PARTS:
             break
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         if part.is_multipart() or part.get_content_maintype() != "text" or disposition == "attachment":
             continue
         text = _part_text(part)

@@ -70,12 +70,14 @@ class SmtpSink:
 
     def __init__(self, dovecot: Dovecot | None, route: Callable[[str], str | None] | None = None,
                  port: int | None = None, *, login: tuple[str, str] | None = None, smtputf8: bool = True,
-                 handler: Handler | None = None) -> None:
+                 handler: Handler | None = None, size_limit: int | None = None) -> None:
         """`login`: the listener requires AUTH with this user and password; `smtputf8=False`: it
         does not offer SMTPUTF8 (so non-ASCII addresses cannot be given to it)."""
         self.port = port or free_port()
         self.handler = handler or Handler(dovecot, route or (lambda addr: addr))
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
+        if size_limit is not None:  # announced as SIZE; larger mails are refused
+            kwargs["data_size_limit"] = size_limit
         if login is not None:
             user, password = login
 
