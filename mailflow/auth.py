@@ -59,9 +59,8 @@ def verify(headers: tuple[str, ...], authserv_id: str, from_address: str) -> Ver
                 signing = found.get("header.d") or found.get("header.i", "").rpartition("@")[2]
                 if signing and _aligned(signing, from_domain):
                     return Verdict(True, f"dkim=pass header.d={signing}")
-            elif method.lower() == "dmarc":
-                if found.get("header.from", "").lower() == from_domain:
-                    return Verdict(True, f"dmarc=pass header.from={from_domain}")
+            elif method.lower() == "dmarc" and found.get("header.from", "").lower() == from_domain:
+                return Verdict(True, f"dmarc=pass header.from={from_domain}")
     if not trusted:
         return Verdict(False, f"no Authentication-Results from {authserv_id}")
     return Verdict(False, f"no aligned DKIM or DMARC pass from {authserv_id}")

@@ -98,7 +98,7 @@ def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
             results.append((name, None))
         except MailflowError as exc:
             results.append((name, str(exc)))
-        except Exception as exc:  # anything else is also a failed check, reported, not raised
+        except Exception as exc:  # noqa: BLE001  anything else is also a failed check, reported, not raised
             results.append((name, f"{type(exc).__name__}: {exc}"))
 
     try:
@@ -111,7 +111,7 @@ def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
             for lang in LANGUAGES:
                 for name in MAILS:
                     check(f"template {lang}/{name} for {org.id}",
-                          lambda o=org, n=name, l=lang: render_sample(templates, o, n, l))
+                          lambda o=org, n=name, la=lang: render_sample(templates, o, n, la))
 
     def database() -> str | None:
         from mailflow.adapters.store import Store
@@ -131,7 +131,7 @@ def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
         results.append((name, database()))
     except MailflowError as exc:
         results.append((name, str(exc)))
-    except Exception as exc:  # a database that cannot be reached is a failed check, not a crash
+    except Exception as exc:  # noqa: BLE001  a database that cannot be reached is a failed check, not a crash
         results.append((name, f"{type(exc).__name__}: {str(exc)[:300]}"))
 
     for org in cfg.organizations:

@@ -68,11 +68,11 @@ def build(
     attachment_name: str = "ursprungligt-meddelande.eml",
 ) -> bytes:
     """The complete message as bytes (CRLF line ends), ready for SMTP."""
-    body: Message = MIMEText(text, "plain", _UTF8_QP)
+    body: Message = MIMEText(text, "plain", _UTF8_QP)  # type: ignore[arg-type]  # a Charset works (and is faster)
     if html:
         alternative = MIMEMultipart("alternative")
         alternative.attach(body)
-        alternative.attach(MIMEText(html, "html", _UTF8_QP))
+        alternative.attach(MIMEText(html, "html", _UTF8_QP))  # type: ignore[arg-type]
         body = alternative
     token = None
     if attach_original is not None:

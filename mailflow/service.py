@@ -173,7 +173,7 @@ class Service:
                         message_id_hint=header_message_id(raw))
         try:
             parsed = parse_bytes(raw)
-        except Exception as exc:  # parse_bytes reads anything; should a corner escape it, keep the message
+        except Exception as exc:  # noqa: BLE001  parse_bytes reads anything; should a corner escape it, keep it
             parsed = f"cannot read the message: {type(exc).__name__}"
         if isinstance(parsed, str):
             return Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=parsed)

@@ -216,10 +216,9 @@ class World:
         old = dict(os.environ)
         os.environ.update(self.env)
         try:
-            with redirect_stdout(out), redirect_stderr(err):
-                # in a thread of its own: commands run their own event loop, and async tests have one
-                with ThreadPoolExecutor(max_workers=1) as pool:
-                    rc = pool.submit(main, ["--config", str(self.config_path), *args]).result()
+            # in a thread of its own: commands run their own event loop, and async tests have one
+            with redirect_stdout(out), redirect_stderr(err), ThreadPoolExecutor(max_workers=1) as pool:
+                rc = pool.submit(main, ["--config", str(self.config_path), *args]).result()
         finally:
             os.environ.clear()
             os.environ.update(old)

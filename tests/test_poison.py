@@ -17,7 +17,7 @@ import logging
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,13 +27,13 @@ from sqlalchemy import select
 from mailflow import mime
 from mailflow.adapters.outbox import OutboxQueue, queue
 from mailflow.adapters.tables import CaseEventRow, ImapUidRow, MessageRow, OutboxRow
-from mailflow.clock import FixedClock
 from mailflow.model import OutMail, Purpose
 from mailflow.service import Service
 from mailflow.testing.dovecot import Dovecot, free_port
 from mailflow.testing.smtpsink import SmtpSink
 from tests import mails
 from tests.conftest import ROOT, World
+from tests.test_flow import rows
 from tests.test_service import wait_for
 
 pytestmark = pytest.mark.integration
@@ -45,14 +45,6 @@ MANAGER = "enhetschef.hemtjanst.norrmalm@stockholm.example.se"
 PROVIDER = "kvalitet@omsorgsgruppen.example.se"
 
 
-def rows(world: World, model: type, **where: object) -> list:
-    with world.store.transaction() as reg:
-        q = select(model)
-        for k, v in where.items():
-            q = q.where(getattr(model, k) == v)
-        return list(reg.session.execute(q).scalars())
-
-
 def events(world: World, kind: str) -> list[CaseEventRow]:
     return rows(world, CaseEventRow, kind=kind)
 
@@ -62,7 +54,7 @@ def utf8_from(address: str, name: str = "Jane Döe") -> bytes:
     return (f"From: {name} <{address}>\r\nTo: {mails.NORRMALM}\r\nSubject: Hemtjänsten\r\n"
             f"Date: Mon, 02 Mar 2026 08:30:00 +0100\r\nMessage-ID: <{mails.mid()}>\r\nMIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-            "Hemtjänsten kom inte i tisdags. Det är inte bra.\r\n").encode("utf-8")
+            "Hemtjänsten kom inte i tisdags. Det är inte bra.\r\n").encode()
 
 
 async def test_a_utf8_sender_is_answered_over_smtputf8_and_blocks_nobody(world: World) -> None:

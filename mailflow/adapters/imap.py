@@ -263,10 +263,10 @@ class ImapMailbox:
             return
         try:
             box.logout()
-        except Exception:  # the connection may already be gone; closing must not fail
+        except Exception:  # noqa: BLE001  the connection may already be gone; closing must not fail
             try:
                 box.client.shutdown()
-            except Exception:
+            except Exception:  # noqa: BLE001
                 pass
 
 

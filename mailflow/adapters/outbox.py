@@ -248,7 +248,8 @@ class SmtpSender:
         except aiosmtplib.SMTPAuthenticationError as exc:
             client.close()
             raise SmtpOutage(f"SMTP login refused for {s.username} at {s.host}:{s.port} ({exc.code})") from exc
-        except (TimeoutError, *_OUTAGE_ERRORS, aiosmtplib.SMTPResponseException, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        except (TimeoutError, *_OUTAGE_ERRORS, aiosmtplib.SMTPResponseException, aiosmtplib.SMTPException, OSError,
+                ssl.SSLError) as exc:
             client.close()
             raise SmtpOutage(f"{s.host}:{s.port}: {type(exc).__name__}: {str(exc)[:160]}") from exc
         self.client = client

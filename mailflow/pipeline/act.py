@@ -96,8 +96,8 @@ class Act:
             events.append(Event("ack_skipped", {"reason": mail.no_ack_reason}))
         elif key and ctx.lookup.acks_since(key, ctx.clock.now() - timedelta(days=1)) >= ctx.config.service.ack_limit_per_day:
             events.append(Event("ack_skipped", {"reason": "rate limit: too many acknowledgments to this sender today"}))
-        elif mail.fingerprint and ctx.lookup.same_text_since(
-                ctx.org.id, mail.fingerprint, ctx.clock.now() - timedelta(days=1)) >= ctx.config.service.ack_limit_same_text_per_day:
+        elif mail.fingerprint and ctx.lookup.same_text_since(ctx.org.id, mail.fingerprint, ctx.clock.now() - timedelta(
+                days=1)) >= ctx.config.service.ack_limit_same_text_per_day:
             events.append(Event("ack_skipped", {"reason": "rate limit: the same text came from several senders today"}))
         else:
             effects.append(self._ack(mail, ref, cls, routing, deadlines, citizen, person, channel, ctx))

@@ -139,10 +139,12 @@ def _dsn_message_ids(msg: Message) -> tuple[str, ...]:
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 found.extend(message_ids(str(inner[0].get("Message-ID", ""))))
         elif ctype == "text/rfc822-headers":
-            payload = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                continue
             m = re.search(rb"^Message-ID:\s*(<[^>]+>|[^\s<>]+)", payload, re.I | re.M)
             if m:
                 found.extend(message_ids(m.group(1).decode("ascii", "replace")))

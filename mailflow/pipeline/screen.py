@@ -13,11 +13,11 @@ from dataclasses import replace
 
 import flufl.bounce
 
-# flufl.bounce's detectors in its own order (most specific first); all_failures stops at the first that raises
-_DETECTORS = tuple(getattr(getattr(flufl.bounce, "_scan", None), "_DETECTORS", ()))
-
 from mailflow.model import Mail, Outcome, Parsed, Purpose, Role
 from mailflow.pipeline import Context, Stop
+
+# flufl.bounce's detectors in its own order (most specific first); all_failures stops at the first that raises
+_DETECTORS = tuple(getattr(getattr(flufl.bounce, "_scan", None), "_DETECTORS", ()))
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(automatiskt svar|autosvar|automatic reply|auto(matic)?[ -]?reply|out of office|"

@@ -152,9 +152,9 @@ class Staff:
             form, notes = forms.parse_form(p.text, ctx.org)
         except forms.FormError as exc:
             reason = f"registration form not usable: {exc}"
-            notes = (f"Blanketten kunde inte registreras: {exc}.", "Rätta blanketten och skicka den igen.")
-            told = replace(mail, triage=reason, purpose=Purpose.COMPLAINT, staff_notes=notes,
-                           effects=mail.effects + (outmail.staff_reply(mail, None, notes, ctx),))
+            told_notes = (f"Blanketten kunde inte registreras: {exc}.", "Rätta blanketten och skicka den igen.")
+            told = replace(mail, triage=reason, purpose=Purpose.COMPLAINT, staff_notes=told_notes,
+                           effects=mail.effects + (outmail.staff_reply(mail, None, told_notes, ctx),))
             raise Stop(Outcome.UNMATCHED_STAFF, reason, told) from None
         event = Event("form", {"channel": form.channel, "received_on": str(form.received_on or "")},
                       actor=mail.sender or "staff")

@@ -131,7 +131,7 @@ def kinds_per_month_svg(s: PeriodStats, threshold: int) -> str:
 
 def on_time_svg(s: PeriodStats, threshold: int) -> str:
     """Horizontal bars: the on-time share per department (departments with cases)."""
-    rows = [(b, t) for b, t in zip(s.departments, s.department_timeliness) if b.count]
+    rows = [(b, t) for b, t in zip(s.departments, s.department_timeliness, strict=True) if b.count]
     label_w, bar_max, row_h, top = 250, 300, 22, 10
     width, height = label_w + bar_max + 70, top + row_h * max(len(rows), 1) + 24
     title = f"Andel återkoppling i tid per avdelning, {s.org_name}, {s.period.label()}"
@@ -219,7 +219,7 @@ def _org_section(s: PeriodStats, threshold: int) -> str:
     ]
     month_rows.append(["Summa", *(c(b.count) for b in s.kinds), c(s.total)])
     dept_rows = [_timeliness_row(b.name, b.count, t, threshold)
-                 for b, t in zip(s.departments, s.department_timeliness)]
+                 for b, t in zip(s.departments, s.department_timeliness, strict=True)]
     return "".join([
         '<section class="org">',
         f"<h2>{_e(s.org_name)}</h2>",

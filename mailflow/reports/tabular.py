@@ -74,7 +74,7 @@ def stats_json(s: PeriodStats) -> dict[str, object]:
         "channels": {b.key: b.count for b in s.channels},
         "departments": [
             {"id": b.key, "name": b.name, "count": b.count, "feedback": _timeliness_json(t)}
-            for b, t in zip(s.departments, s.department_timeliness)
+            for b, t in zip(s.departments, s.department_timeliness, strict=True)
         ],
         "units": [{"id": b.key, "name": b.name, "department": b.group, "count": b.count} for b in s.units],
         "flags": {b.key: b.count for b in s.flags},

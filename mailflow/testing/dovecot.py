@@ -180,7 +180,7 @@ protocol imap {{
             typ, _ = conn.select(f'"{folder}"', readonly=True)
             if typ != "OK":
                 return []
-            typ, data = conn.uid("SEARCH", None, "ALL")
+            typ, data = conn.uid("SEARCH", None, "ALL")  # type: ignore[arg-type]  # no charset
             uids = data[0].split() if data and data[0] else []
             out = []
             for uid in uids:
