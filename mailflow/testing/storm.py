@@ -249,7 +249,14 @@ def storm(*, db: str = "sqlite", workers: int = 1, messages: int = 300, kills: i
 
         def feed() -> None:
             for i in range(messages):
-                dovecot.append(mailbox, complaint(i, rng_feed))
+                for attempt in range(5):
+                    try:
+                        dovecot.append(mailbox, complaint(i, rng_feed))
+                        break
+                    except Exception as exc:  # noqa: BLE001  counted, the feed goes on
+                        if attempt == 4:
+                            result.errors.append(f"APPEND of message {i} failed: {type(exc).__name__}: {exc}")
+                        time.sleep(0.2)
                 sent_at[f"medborgare{i}@example.com"] = time.monotonic()
                 time.sleep(rng_feed.uniform(0, 2 * feed_seconds / messages))
 
