@@ -14,13 +14,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from email import charset as _charset
-from email.header import Header
 from email.utils import format_datetime, formataddr
-
-_UTF8_QP = _charset.Charset("utf-8")
-_UTF8_QP.header_encoding = _charset.QP
-_UTF8_QP.body_encoding = _charset.QP
 
 
 def make_message_id(seed: str, domain: str) -> str:
@@ -31,21 +25,6 @@ def make_message_id(seed: str, domain: str) -> str:
 
 def domain_of(address: str) -> str:
     return address.rpartition("@")[2] or "mailflow.invalid"
-
-
-def _header(value: str, name: str = "Subject") -> str | Header:
-    """Plain ASCII as is; else the leading ASCII words (the case tag) plain, the rest encoded."""
-    if value.isascii():
-        return value
-    words = value.split(" ")
-    n = 0
-    while n < len(words) and words[n].isascii():
-        n += 1
-    header = Header(header_name=name)
-    if n:
-        header.append(" ".join(words[:n]), "us-ascii")
-    header.append(" ".join(words[n:]), _UTF8_QP)
-    return header
 
 
 def _fold(name: str, value: str) -> bytes:
@@ -66,14 +45,51 @@ def _fold(name: str, value: str) -> bytes:
     return "\r\n".join(out).encode("utf-8") + b"\r\n"
 
 
+_Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+_Q_MAX = 75 - len("=?utf-8?q??=")  # the encoded text an RFC 2047 word may carry
+
+
+def _q(ch: str) -> str:
+    if ch == " ":
+        return "_"
+    b = ch.encode("utf-8")
+    return ch if len(b) == 1 and b[0] in _Q_SAFE else "".join(f"={x:02X}" for x in b)
+
+
+def encoded_words(text: str) -> list[str]:
+    """RFC 2047 Q-encoded words of at most 75 characters, never splitting a character."""
+    words, current = [], ""
+    for ch in text:
+        q = _q(ch)
+        if len(current) + len(q) > _Q_MAX:
+            words.append(f"=?utf-8?q?{current}?=")
+            current = ""
+        current += q
+    if current:
+        words.append(f"=?utf-8?q?{current}?=")
+    return words
+
+
 def _encoded(name: str, value: str) -> bytes:
-    """A header that may carry non-ASCII text: RFC 2047 encoded words past the leading ASCII words."""
+    """A header that may carry non-ASCII text: the leading ASCII words (the case tag) as they are, the rest
+    as RFC 2047 encoded words, folded between words to keep lines within 78 octets."""
     value = " ".join(value.split())
     if value.isascii():
         return _fold(name, value)
-    header = _header(value, name)
-    assert isinstance(header, Header)
-    return f"{name}: {header.encode(linesep=chr(13) + chr(10))}\r\n".encode("ascii")
+    words = value.split(" ")
+    n = 0
+    while n < len(words) and words[n].isascii():
+        n += 1
+    tokens = words[:n] + encoded_words(" ".join(words[n:]))
+    lines, current = [], f"{name}:"
+    for token in tokens:
+        if len(current) + 1 + len(token) > 78 and current != f"{name}:":
+            lines.append(current)
+            current = " " + token
+        else:
+            current += " " + token
+    lines.append(current)
+    return "\r\n".join(lines).encode("ascii") + b"\r\n"
 
 
 def _qp(text: str) -> bytes:

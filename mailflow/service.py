@@ -21,15 +21,15 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from mailflow import pipeline
 from mailflow.adapters.health import SMTP, Outages, imap_key
 from mailflow.adapters.imap import Fetched, ImapMailbox, keyword_for
 from mailflow.adapters.outbox import DrainResult, OutboxQueue, SmtpSender, drain
-from mailflow.adapters.store import Store
+from mailflow.adapters.store import Registry, Store
 from mailflow.adapters.templates import Templates
 from mailflow.adapters.workers import STALE, Worker, real_now
 from mailflow.clock import Clock
@@ -42,8 +42,10 @@ from mailflow.pipeline.parse import header_message_id, parse_bytes
 
 log = logging.getLogger(__name__)
 
-# recorded messages are moved out of the folder in batches of this many
-FILE_BATCH = 20
+# messages per transaction (then moved together), and the bytes a batch holds at most
+BATCH_SQLITE = 50
+BATCH_POSTGRES = 10
+BATCH_BYTES = 8 * 1024 * 1024
 # seconds between deadline and digest passes while the service runs
 JOBS_INTERVAL = 60.0
 # reconnecting to a mailbox or the SMTP server: first wait, doubling up to the cap, with jitter
@@ -153,15 +155,31 @@ class Service:
     def worker_id(self) -> str:
         return self._worker.id if self._worker is not None else "mailflow-unregistered"
 
-    # -- one message -----------------------------------------------------------
+    # -- messages, a batch to a transaction ------------------------------------------
+    #
+    # The pure work (parsing) comes first, outside any transaction. Then a batch of
+    # messages shares one transaction, each message in a savepoint of its own: what
+    # fails for one message rolls back to its savepoint and is recorded as what it
+    # is (a duplicate, a quarantine with its reason), and the others go on. Only
+    # after the commit are the messages moved. A crash before the commit repeats
+    # the batch; nothing was moved, so nothing is lost.
 
     def process(self, w: Watched, box: ImapMailbox, fetched: Fetched) -> Done:
-        """Run one message through the pipeline and record it; the caller files it. Safe to repeat."""
-        source = Source(w.org.id, w.role, w.settings.folder, box.uidvalidity, fetched.uid, fetched.internaldate)
-        done = self._register(w, source, fetched)
-        log.info("event=registered mailbox=%s uid=%s outcome=%s case=%s", w.key, fetched.uid, done.outcome,
-                 done.ref or "-")
-        return done
+        """One message through the pipeline, recorded in a transaction of its own; the caller files it."""
+        return self.process_batch(w, box, [fetched])[0]
+
+    def process_batch(self, w: Watched, box: ImapMailbox, batch: list[Fetched]) -> list[Done]:
+        """Messages through the pipeline, recorded in one transaction; the caller files them. Safe to repeat."""
+        prepared = [self._prepare(Source(w.org.id, w.role, w.settings.folder, box.uidvalidity, f.uid,
+                                         f.internaldate), f) for f in batch]
+        now = self.clock.now()
+        out: list[Done] = []
+        with self.store.transaction() as reg:
+            for mail in prepared:
+                out.append(self._one(reg, w, mail, now))
+        for d in out:
+            log.info("event=registered mailbox=%s uid=%s outcome=%s case=%s", w.key, d.uid, d.outcome, d.ref or "-")
+        return out
 
     def _prepare(self, source: Source, fetched: Fetched) -> Mail:
         """The pure work before the transaction: parsing, or the reason the message cannot be read."""
@@ -179,83 +197,85 @@ class Service:
             return Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=parsed)
         return Mail(source=source, raw=raw, parsed=parsed)
 
-    def _register(self, w: Watched, source: Source, fetched: Fetched) -> Done:
-        now = self.clock.now()
-        mail = self._prepare(source, fetched)
+    def _one(self, reg: Registry, w: Watched, mail: Mail, now: datetime) -> Done:
+        """One message inside the batch's transaction, in a savepoint of its own."""
+        source = mail.source
         try:
-            with self.store.transaction() as reg:
-                seen = reg.uid_seen(source)
-                if seen is not None:  # recorded before, not yet moved (a crash, a failed MOVE, another worker)
-                    other = seen.worker_id not in (None, self.worker_id) and reg.worker_alive(
-                        seen.worker_id, real_now() - STALE)
-                    return Done(source.uid, Outcome(seen.outcome), None, "", leave=other)
-                if mail.outcome is not Outcome.QUARANTINED:
-                    ctx = pipeline.Context(self.config, w.org, self.clock, reg, self.templates,
-                                           self.calendars[w.org.id])
-                    mail = pipeline.run(mail, ctx, self.steps)
-                outcome = mail.outcome or (Outcome.REGISTERED if mail.new_case else Outcome.THREADED)
-                if outcome is not Outcome.DUPLICATE:
-                    reg.file(mail, now)
-                reg.record_uid(source, mail.message_id, outcome, now, known_new=True, worker_id=self.worker_id)
-            return Done(source.uid, outcome, mail.case_ref, mail.reason if outcome is Outcome.QUARANTINED else "")
+            with reg.session.begin_nested():
+                return self._register(reg, w, mail, now)
         except DuplicateMessage:  # registered before (another mailbox, another worker, an old UIDVALIDITY)
-            return self._duplicate(source, mail.message_id)
+            return self._duplicate(reg, source, mail.message_id, now)
         except IntegrityError as exc:
-            return self._conflict(w, source, mail, exc)
-        except StoreError:
-            raise  # the database is at fault, not the message: the mailbox is retried later
-        except Exception as exc:  # a step (or a template) failed on this input: keep it, in quarantine
+            return self._conflict(reg, w, mail, exc, now)
+        except (StoreError, OperationalError, ProgrammingError):
+            raise  # the database is at fault, not the message: the batch is retried later
+        except Exception as exc:  # noqa: BLE001  a step (or a template) failed on this input: keep it, in quarantine
             if isinstance(exc, ConfigError):
                 reason = f"a mail template failed on this message: {exc.reason[:200]}"
             else:
                 reason = f"processing failed: {type(exc).__name__}"
             log.error("event=step_failed mailbox=%s uid=%s error=%s", w.key, source.uid, type(exc).__name__)
             log.debug("step failure", exc_info=True)
-            return self._quarantine(source, fetched.raw, reason, mail.message_id)
+            return self._quarantine(reg, source, mail.raw, reason, mail.message_id, now)
 
-    def _duplicate(self, source: Source, message_id: str) -> Done:
+    def _register(self, reg: Registry, w: Watched, mail: Mail, now: datetime) -> Done:
+        source = mail.source
+        seen = reg.uid_seen(source)
+        if seen is not None:  # recorded before, not yet moved (a crash, a failed MOVE, another worker)
+            other = seen.worker_id not in (None, self.worker_id) and reg.worker_alive(
+                seen.worker_id, real_now() - STALE)
+            return Done(source.uid, Outcome(seen.outcome), None, "", leave=other)
+        if mail.outcome is not Outcome.QUARANTINED:
+            ctx = pipeline.Context(self.config, w.org, self.clock, reg, self.templates, self.calendars[w.org.id])
+            mail = pipeline.run(mail, ctx, self.steps)
+        outcome = mail.outcome or (Outcome.REGISTERED if mail.new_case else Outcome.THREADED)
+        if outcome is not Outcome.DUPLICATE:
+            reg.file(mail, now)
+        reg.record_uid(source, mail.message_id, outcome, now, known_new=True, worker_id=self.worker_id)
+        return Done(source.uid, outcome, mail.case_ref, mail.reason if outcome is Outcome.QUARANTINED else "")
+
+    def _duplicate(self, reg: Registry, source: Source, message_id: str, now: datetime) -> Done:
         """A message on record already: a duplicate, filed where the first copy went (quarantine stays
         quarantine)."""
-        with self.store.transaction(readonly=True) as reg:
-            first = reg.message_outcome(source.org_id, message_id)
+        first = reg.message_outcome(source.org_id, message_id)
         if first is not None and first[0] == Outcome.QUARANTINED.value:
-            self._record_uid(source, message_id, Outcome.QUARANTINED)
+            self._record_uid(reg, source, message_id, Outcome.QUARANTINED, now)
             return Done(source.uid, Outcome.QUARANTINED, None, first[1] or "quarantined before")
-        self._record_uid(source, message_id, Outcome.DUPLICATE)
+        self._record_uid(reg, source, message_id, Outcome.DUPLICATE, now)
         return Done(source.uid, Outcome.DUPLICATE)
 
-    def _conflict(self, w: Watched, source: Source, mail: Mail, exc: IntegrityError) -> Done:
+    def _conflict(self, reg: Registry, w: Watched, mail: Mail, exc: IntegrityError, now: datetime) -> Done:
         """An IntegrityError: a duplicate only when the UID or the Message-ID is now on record."""
-        with self.store.transaction() as reg:
-            seen = reg.uid_seen(source)
-            if seen is not None:  # another worker recorded this very UID first: it moves it
-                return Done(source.uid, Outcome(seen.outcome), leave=seen.worker_id != self.worker_id)
-            exists = reg.message_exists(source.org_id, mail.message_id)
-        if exists:
-            return self._duplicate(source, mail.message_id)
+        source = mail.source
+        seen = reg.uid_seen(source)
+        if seen is not None:  # another worker recorded this very UID first: it moves it
+            return Done(source.uid, Outcome(seen.outcome), leave=seen.worker_id != self.worker_id)
+        if reg.message_exists(source.org_id, mail.message_id):
+            return self._duplicate(reg, source, mail.message_id, now)
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or type(exc.orig).__name__
         log.error("event=store_conflict mailbox=%s uid=%s constraint=%s", w.key, source.uid, name)
-        return self._quarantine(source, mail.raw, f"the register refused the message ({name})", mail.message_id)
+        return self._quarantine(reg, source, mail.raw, f"the register refused the message ({name})",
+                                mail.message_id, now)
 
-    def _quarantine(self, source: Source, raw: bytes, reason: str, message_id: str) -> Done:
-        now = self.clock.now()
-        bad = Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=reason,
-                   message_id_hint=message_id)
+    def _quarantine(self, reg: Registry, source: Source, raw: bytes, reason: str, message_id: str,
+                    now: datetime) -> Done:
+        bad = Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=reason, message_id_hint=message_id)
         try:
-            with self.store.transaction() as reg:  # the message and its UID together
+            with reg.session.begin_nested():  # the message and its UID together
                 if reg.uid_seen(source) is None:
                     if not reg.message_exists(source.org_id, bad.message_id):
                         reg.file(bad, now)
-                    reg.record_uid(source, bad.message_id, Outcome.QUARANTINED, now, known_new=True, worker_id=self.worker_id)
+                    reg.record_uid(source, bad.message_id, Outcome.QUARANTINED, now, known_new=True,
+                                   worker_id=self.worker_id)
         except (DuplicateMessage, IntegrityError):  # kept already (an earlier attempt or another worker)
-            self._record_uid(source, bad.message_id, Outcome.QUARANTINED)
+            self._record_uid(reg, source, bad.message_id, Outcome.QUARANTINED, now)
         return Done(source.uid, Outcome.QUARANTINED, None, reason)
 
-    def _record_uid(self, source: Source, message_id: str, outcome: Outcome) -> None:
+    def _record_uid(self, reg: Registry, source: Source, message_id: str, outcome: Outcome, now: datetime) -> None:
         try:
-            with self.store.transaction() as reg:
+            with reg.session.begin_nested():
                 if reg.uid_seen(source) is None:
-                    reg.record_uid(source, message_id, outcome, self.clock.now(), known_new=True, worker_id=self.worker_id)
+                    reg.record_uid(source, message_id, outcome, now, known_new=True, worker_id=self.worker_id)
         except IntegrityError:
             pass  # another worker recorded it
 
@@ -288,11 +308,8 @@ class Service:
             # several workers may drain this folder at once: each starts at another place
             k = random.randrange(len(uids))
             uids = uids[k:] + uids[:k]
-        try:
-            for fetched in box.fetch(uids, self.config.service.max_message_bytes):
-                if stop is not None and stop.is_set():
-                    break
-                d = self.process(w, box, fetched)
+        def commit(batch: list[Fetched]) -> None:
+            for d in self.process_batch(w, box, batch):
                 done.append(d)
                 if d.leave:
                     continue  # another worker's, in hand: not counted, not filed here
@@ -301,15 +318,32 @@ class Service:
                     report.refs.append(d.ref)
                 if d.outcome is Outcome.QUARANTINED:
                     report.quarantined.append(f"{w.key} uid {d.uid}: {d.reason}")
-                if committed is not None:
-                    committed()
-                if len(done) >= FILE_BATCH:
+            if committed is not None:
+                committed()  # the outbox may send what this batch queued
+
+        size = self.batch_size()
+        try:
+            batch: list[Fetched] = []
+            for fetched in box.fetch(uids, self.config.service.max_message_bytes):
+                if stop is not None and stop.is_set():
+                    break
+                batch.append(fetched)
+                if len(batch) >= size or sum(len(f.raw) for f in batch) >= BATCH_BYTES:
+                    commit(batch)
+                    batch = []
                     self.file(w, box, done)
                     done = []
+            if batch and not (stop is not None and stop.is_set()):
+                commit(batch)
         finally:
             if done:
                 self.file(w, box, done)
         return report
+
+    def batch_size(self) -> int:
+        """Messages per transaction: on SQLite a larger batch saves commits; on PostgreSQL a batch holds
+        the case counter row, so other workers should not wait long for it."""
+        return BATCH_SQLITE if self.store.is_sqlite else BATCH_POSTGRES
 
     def pass_mailbox(self, w: Watched) -> PassReport:
         key = imap_key(w.org.id, w.role.value)

@@ -60,6 +60,10 @@ class SentJournal:
         self._fd = fd
         return self
 
+    @property
+    def writable(self) -> bool:
+        return self._fd is not None
+
     def accepted(self, outbox_id: int) -> None:
         """The server took this mail: one line, before anything else."""
         if self._fd is not None:

@@ -25,13 +25,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailflow import addresses, mime
@@ -41,7 +41,7 @@ from mailflow.adapters.workers import STALE, real_now
 from mailflow.clock import Clock
 from mailflow.config import SmtpSettings, secret
 from mailflow.errors import ConfigError, PermanentDelivery, SmtpOutage, StoreError, TransientDelivery
-from mailflow.model import Direction, OutMail
+from mailflow.model import Direction, OutMail, email_key
 
 if TYPE_CHECKING:
     from mailflow.adapters.store import Store
@@ -54,25 +54,33 @@ MAX_ATTEMPTS = 12
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=2)
 CLAIM_BATCH = 20  # rows per connection per claim
+INLINE_PAYLOAD = 1024 * 1024  # payloads up to this size come with the claim
+MARK_BATCH = 20  # acceptances recorded in the database together (the sent journal has them at once)
+_T_OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+_T_MESSAGES = MessageRow.__table__  # type: ignore[attr-defined]
 
 
 def queue(session: Session, out: OutMail, *, org_id: str, case_id: int | None, now: datetime,
           party_key: str | None) -> None:
     """Add the mail to the outbox and to the case's timeline, inside the caller's transaction."""
-    session.add(
-        OutboxRow(
-            message_id=out.message_id, org_id=org_id, case_id=case_id, purpose=out.purpose.value,
-            sender=out.sender, recipients=list(out.recipients), payload=out.payload, status="pending",
-            attempts=0, next_attempt_at=now, created_at=now, refused=[],
-        )
-    )
-    session.add(
-        MessageRow(
-            org_id=org_id, message_id=out.message_id, case_id=case_id, direction=Direction.OUT.value,
-            role=out.role.value, purpose=out.purpose.value, outcome="queued", subject=out.record_subject,
-            text="", at=now, party_key=party_key, created_at=now,
-        )
-    )
+    queue_many(session, (out,), org_id=org_id, case_id=case_id, now=now, party_keys=(party_key,))
+
+
+def queue_many(session: Session, mails: Sequence[OutMail], *, org_id: str, case_id: int | None, now: datetime,
+               party_keys: Sequence[str | None] | None = None) -> None:
+    """Several mails of one case at once (the party key: the first recipient's, unless given)."""
+    keys = list(party_keys) if party_keys is not None else [
+        email_key(out.recipients[0]) if out.recipients else None for out in mails]
+    session.execute(insert(OutboxRow.__table__), [  # type: ignore[attr-defined]
+        dict(message_id=out.message_id, org_id=org_id, case_id=case_id, purpose=out.purpose.value,
+             sender=out.sender, recipients=list(out.recipients), payload=out.payload, status="pending",
+             attempts=0, next_attempt_at=now, created_at=now, refused=[])
+        for out in mails])
+    session.execute(insert(MessageRow.__table__), [  # type: ignore[attr-defined]
+        dict(org_id=org_id, message_id=out.message_id, case_id=case_id, direction=Direction.OUT.value,
+             role=out.role.value, purpose=out.purpose.value, outcome="queued", reason="", subject=out.record_subject,
+             text="", at=now, party_key=key, attachment_count=0, created_at=now)
+        for out, key in zip(mails, keys, strict=True)])
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Claimed:
     recipients: tuple[str, ...]
     attempts: int  # including this one
     purpose: str = ""
+    payload: bytes | None = None  # with the claim when small; else read when sent
 
 
 @dataclass(frozen=True)
@@ -115,47 +124,86 @@ class OutboxQueue:
         """Lease up to `limit` due mails to this worker; a mail out of attempts is failed instead.
 
         What a dead worker's sent journal says was accepted is marked sent first, never claimed.
+        Payloads up to `INLINE_PAYLOAD` come with the claim; a larger one is read when it is sent.
         """
         if self.journal is not None:
             self.journal.recover()
         real = real_now()
-        live_owner = exists().where(WorkerRow.id == OutboxRow.lease_owner, WorkerRow.heartbeat_at >= real - STALE)
+        t = _T_OUTBOX.c
+        live_owner = exists().where(WorkerRow.id == t.lease_owner, WorkerRow.heartbeat_at >= real - STALE)
         with self.store.transaction() as reg:
             s = reg.session
             q = (
-                select(OutboxRow)
-                .where(
-                    OutboxRow.status == "pending",
-                    OutboxRow.next_attempt_at <= now,
-                    or_(OutboxRow.lease_owner.is_(None), OutboxRow.lease_until < real, ~live_owner),
-                )
-                .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+                select(t.id, t.message_id, t.sender, t.recipients, t.attempts, t.purpose, t.lease_owner,
+                       func.length(t.payload).label("size"))
+                .where(t.status == "pending", t.next_attempt_at <= now,
+                       or_(t.lease_owner.is_(None), t.lease_until < real, ~live_owner))
+                .order_by(t.next_attempt_at, t.id)
                 .limit(limit)
             )
             if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update(of=OutboxRow, skip_locked=True)
-            out = []
-            for row in s.execute(q).scalars():
-                if row.lease_owner is not None:
-                    log.info("event=lease_taken_over outbox_id=%s", row.id)
-                if row.attempts >= self.max_attempts:
-                    row.status, row.failed_at, row.lease_owner, row.lease_until = "failed", now, None, None
-                    row.last_error = (f"gave up after {row.attempts} attempts; the last one did not finish "
-                                      f"(the process may have stopped while sending this mail)")
-                    _mark_message(s, row.message_id, "failed")
-                    log.warning("event=send_gave_up outbox_id=%s attempts=%d", row.id, row.attempts)
-                    continue
-                row.attempts += 1
-                row.lease_owner, row.lease_until = self.owner, real + LEASE_MAX
-                assert row.id is not None
-                out.append(Claimed(row.id, row.message_id, row.sender, tuple(row.recipients), row.attempts,
-                                   row.purpose))
-            return out
+                q = q.with_for_update(of=_T_OUTBOX, skip_locked=True)
+            rows = list(s.execute(q))
+            spent = [r for r in rows if r.attempts >= self.max_attempts]
+            take = [r for r in rows if r.attempts < self.max_attempts]
+            for r in rows:
+                if r.lease_owner is not None:
+                    log.info("event=lease_taken_over outbox_id=%s", r.id)
+            for r in spent:  # rare: a mail whose every attempt ended with its worker
+                s.execute(update(_T_OUTBOX).where(t.id == r.id).values(
+                    status="failed", failed_at=now, lease_owner=None, lease_until=None,
+                    last_error=(f"gave up after {r.attempts} attempts; the last one did not finish "
+                                "(the process may have stopped while sending this mail)")))
+            if spent:
+                s.execute(update(_T_MESSAGES).where(_T_MESSAGES.c.message_id.in_([r.message_id for r in spent]),
+                                                    _T_MESSAGES.c.direction == Direction.OUT.value)
+                          .values(outcome="failed"))
+                for r in spent:
+                    log.warning("event=send_gave_up outbox_id=%s attempts=%d", r.id, r.attempts)
+            if not take:
+                return []
+            s.execute(update(_T_OUTBOX).where(t.id.in_([r.id for r in take])).values(
+                attempts=t.attempts + 1, lease_owner=self.owner, lease_until=real + LEASE_MAX))
+            small = [r.id for r in take if (r.size or 0) <= INLINE_PAYLOAD]
+            payloads = {i: p for i, p in s.execute(select(t.id, t.payload).where(t.id.in_(small)))} if small else {}
+            return [Claimed(r.id, r.message_id, r.sender, tuple(r.recipients), r.attempts + 1, r.purpose,
+                            bytes(payloads[r.id]) if r.id in payloads else None) for r in take]
 
     def payload(self, item: Claimed) -> bytes:
+        if item.payload is not None:
+            return item.payload
         with self.store.transaction(readonly=True) as reg:
             data = reg.session.execute(select(OutboxRow.payload).where(OutboxRow.id == item.id)).scalar_one()
         return bytes(data)
+
+    def sent_many(self, items: list[tuple[Claimed, tuple[dict[str, Any], ...]]], now: datetime) -> int:
+        """Record the server's acceptance of several mails in one transaction; returns how many were ours."""
+        if not items:
+            return 0
+        t = _T_OUTBOX.c
+        with self.store.transaction(urgent=True) as reg:
+            s = reg.session
+            plain = [item.id for item, refused in items if not refused]
+            done = 0
+            if plain:
+                done += s.execute(update(_T_OUTBOX).where(t.id.in_(plain), t.lease_owner == self.owner,
+                                                          t.status == "pending").values(
+                    status="sent", sent_at=now, lease_owner=None, lease_until=None, last_error=None)).rowcount
+            for item, refused in items:
+                if refused:
+                    done += s.execute(update(_T_OUTBOX).where(t.id == item.id, t.lease_owner == self.owner,
+                                                              t.status == "pending").values(
+                        status="sent", sent_at=now, lease_owner=None, lease_until=None, last_error=None,
+                        refused=list(refused))).rowcount
+            s.execute(update(_T_MESSAGES).where(
+                _T_MESSAGES.c.message_id.in_([item.message_id for item, refused in items if not refused]),
+                _T_MESSAGES.c.direction == Direction.OUT.value).values(outcome="sent"))
+            for item, refused in items:
+                if refused:
+                    _mark_message(s, item.message_id, "partly_sent")
+        if done < len(items):
+            log.warning("event=sent_without_lease count=%d", len(items) - done)
+        return int(done)
 
     def sent(self, item: Claimed, now: datetime, refused: tuple[dict[str, Any], ...] = ()) -> bool:
         """Record the server's acceptance; False when this worker no longer held the mail."""
@@ -420,13 +468,23 @@ async def drain(queue_: OutboxQueue, senders: SmtpSender | list[SmtpSender], clo
 
 async def _send_some(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, todo: asyncio.Queue[Claimed],
                      result: DrainResult, stop: asyncio.Event | None) -> str | None:
-    """One connection's share of a batch: send, then record each mail before the next; the outage if any."""
+    """One connection's share of a batch: send, record each acceptance before the next; the outage if any."""
+    marks: list[tuple[Claimed, tuple[dict[str, Any], ...]]] = []
+    try:
+        return await _send_loop(queue_, sender, clock, todo, result, stop, marks)
+    finally:
+        await _flush_marks(queue_, marks, clock)
+
+
+async def _send_loop(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, todo: asyncio.Queue[Claimed],
+                     result: DrainResult, stop: asyncio.Event | None,
+                     marks: list[tuple[Claimed, tuple[dict[str, Any], ...]]]) -> str | None:
     while not todo.empty():
         if stop is not None and stop.is_set():
             return None
         item = todo.get_nowait()
         try:
-            payload = await asyncio.to_thread(queue_.payload, item)
+            payload = item.payload if item.payload is not None else await asyncio.to_thread(queue_.payload, item)
             delivered = await sender.send(item.sender, item.recipients, payload)
         except SmtpOutage as exc:
             await asyncio.to_thread(queue_.release, [item])
@@ -443,16 +501,27 @@ async def _send_some(queue_: OutboxQueue, sender: SmtpSender, clock: Clock, todo
             else:
                 result.retried += 1
             continue
-        accepted = time.monotonic()
-        if queue_.journal is not None:
-            queue_.journal.accepted(item.id)  # at once: a kill from here on repeats nothing
-        try:
-            await asyncio.to_thread(queue_.sent, item, clock.now(), delivered.refused)
-        except StoreError:
-            if queue_.journal is not None:
-                queue_.journal.unmarked.add(item.id)
-            raise
-        log.info("event=sent outbox_id=%s purpose=%s mark_ms=%.1f", item.id, item.purpose,
-                 (time.monotonic() - accepted) * 1000)
         result.sent += 1
+        log.info("event=sent outbox_id=%s purpose=%s", item.id, item.purpose)
+        if queue_.journal is not None and queue_.journal.writable:
+            queue_.journal.accepted(item.id)  # at once: a kill from here on repeats nothing
+            marks.append((item, delivered.refused))
+            if len(marks) >= MARK_BATCH:
+                await _flush_marks(queue_, marks, clock)
+            continue
+        await asyncio.to_thread(queue_.sent, item, clock.now(), delivered.refused)  # no journal: mark each at once
     return None
+
+
+async def _flush_marks(queue_: OutboxQueue, marks: list[tuple[Claimed, tuple[dict[str, Any], ...]]],
+                       clock: Clock) -> None:
+    """Record journaled acceptances in the database; what fails stays in the journal for the next claim."""
+    items, marks[:] = list(marks), []
+    if not items:
+        return
+    try:
+        await asyncio.to_thread(queue_.sent_many, items, clock.now())
+    except StoreError:
+        if queue_.journal is not None:
+            queue_.journal.unmarked.update(item.id for item, _ in items)
+        raise

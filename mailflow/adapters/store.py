@@ -28,12 +28,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from mailflow.adapters.outbox import queue
+from mailflow.adapters.outbox import queue_many
 from mailflow.adapters.queries import ACTIVE, person_email
 from mailflow.adapters.tables import (
     CaseCounter,
@@ -175,6 +175,68 @@ def apply_case(row: CaseRow, after: CaseInfo, now: datetime) -> list[str]:
     return changed
 
 
+def case_changes(before: CaseInfo, after: CaseInfo) -> dict[str, Any]:
+    """The case columns a message changed (feedback, report, commands), as column values."""
+    out: dict[str, Any] = {}
+    for name in MUTABLE:
+        old, value = getattr(before, name), getattr(after, name)
+        if old == value:
+            continue
+        if name in ("kind", "status"):
+            value = value.value
+        elif name == "flags":
+            value = list(value)
+        out[name] = value
+    return out
+
+
+# statements built once: building an expression costs more than running it
+_CASE_ID = select(CaseRow.id).where(CaseRow.ref == bindparam("ref"))
+# (Core statements on the tables: through the ORM entity an insert takes SQLAlchemy's slower ORM bulk path)
+_T_MESSAGES = MessageRow.__table__  # type: ignore[attr-defined]
+_T_CASES = CaseRow.__table__  # type: ignore[attr-defined]
+_T_PEOPLE = PersonRow.__table__  # type: ignore[attr-defined]
+_INSERT_MESSAGE = insert(_T_MESSAGES).returning(_T_MESSAGES.c.id)
+_INSERT_CASE = insert(_T_CASES).returning(_T_CASES.c.id)
+_INSERT_PERSON = insert(_T_PEOPLE).returning(_T_PEOPLE.c.id)
+_INSERT_RAW = insert(RawMessageRow.__table__)  # type: ignore[attr-defined]
+_INSERT_EVENTS = insert(CaseEventRow.__table__)  # type: ignore[attr-defined]
+_INSERT_UID = insert(ImapUidRow.__table__)  # type: ignore[attr-defined]
+_PERSON_BY_KEY = (select(PersonRow.id, PersonRow.name, PersonRow.phone, PersonRow.address)
+                  .where(PersonRow.org_id == bindparam("org"), PersonRow.email_key == bindparam("key"))
+                  .order_by(PersonRow.id).limit(1))
+_UID_SEEN = select(ImapUidRow.outcome, ImapUidRow.worker_id, ImapUidRow.message_id).where(
+    ImapUidRow.mailbox == bindparam("mailbox"), ImapUidRow.uidvalidity == bindparam("validity"),
+    ImapUidRow.uid == bindparam("uid"))
+_MESSAGE_EXISTS = select(MessageRow.id).where(
+    MessageRow.org_id == bindparam("org"), MessageRow.message_id == bindparam("mid")).limit(1)
+_CASES_BY_MESSAGE_IDS = select(MessageRow.message_id, MessageRow.case_id).where(
+    MessageRow.org_id == bindparam("org"), MessageRow.message_id.in_(bindparam("ids", expanding=True)),
+    MessageRow.case_id.is_not(None))
+_CASE_BY_ID = select(CaseRow).where(CaseRow.id == bindparam("id")).execution_options(populate_existing=True)
+_CASE_BY_REF = select(CaseRow).where(CaseRow.org_id == bindparam("org"), CaseRow.ref == bindparam("ref")).execution_options(
+    populate_existing=True)
+_SAME_TEXT = select(func.count(MessageRow.id)).where(
+    MessageRow.org_id == bindparam("org"), MessageRow.fingerprint == bindparam("fp"),
+    MessageRow.direction == Direction.IN.value, MessageRow.created_at >= bindparam("since"))
+_SENT_SUBJECTS = select(MessageRow.subject).join(CaseRow, CaseRow.id == MessageRow.case_id).where(
+    CaseRow.org_id == bindparam("org"), CaseRow.ref == bindparam("ref"), MessageRow.direction == Direction.OUT.value)
+_ACKS_SINCE = select(func.count(MessageRow.id)).where(
+    MessageRow.party_key == bindparam("key"), MessageRow.direction == Direction.OUT.value,
+    MessageRow.purpose == Purpose.ACK.value, MessageRow.at >= bindparam("since"))
+
+
+def _next_number(ins: Any) -> Any:
+    counter = CaseCounter.__table__.c  # type: ignore[attr-defined]
+    return ins(CaseCounter).on_conflict_do_update(
+        index_elements=["org_id", "year"], set_={"last_number": counter.last_number + 1}
+    ).returning(counter.last_number)
+
+
+_NEXT_NUMBER_PG = _next_number(postgresql.insert)
+_NEXT_NUMBER_SQLITE = _next_number(sqlite.insert)
+
+
 class Registry:
     """The pipeline's `Lookup` and the filing of its result, inside one session."""
 
@@ -191,8 +253,7 @@ class Registry:
         return (row[0] or "", row[1] or "") if row is not None else None
 
     def message_exists(self, org_id: str, message_id: str) -> bool:
-        q = select(MessageRow.id).where(MessageRow.org_id == org_id, MessageRow.message_id == message_id)
-        return self.session.execute(q.limit(1)).first() is not None
+        return self.session.execute(_MESSAGE_EXISTS, {"org": org_id, "mid": message_id}).first() is not None
 
     def _info(self, row: CaseRow) -> CaseInfo:
         key = None
@@ -204,44 +265,30 @@ class Registry:
     def case_by_message_ids(self, org_id: str, message_ids: tuple[str, ...]) -> CaseInfo | None:
         if not message_ids:
             return None
-        q = select(MessageRow.message_id, MessageRow.case_id).where(
-            MessageRow.org_id == org_id,
-            MessageRow.message_id.in_(message_ids),
-            MessageRow.case_id.is_not(None),
-        )
-        found = {mid: cid for mid, cid in self.session.execute(q)}
+        found = {mid: cid for mid, cid in self.session.execute(
+            _CASES_BY_MESSAGE_IDS, {"org": org_id, "ids": list(message_ids)})}
         for mid in message_ids:  # In-Reply-To first, then References
             if mid in found:
-                row = self._locked_case(CaseRow.id == found[mid])
+                row = self._locked_case(_CASE_BY_ID, {"id": found[mid]})
                 if row is not None:
                     return self._info(row)
         return None
 
     def case_by_ref(self, org_id: str, ref: str) -> CaseInfo | None:
-        row = self._locked_case(CaseRow.org_id == org_id, CaseRow.ref == ref)
+        row = self._locked_case(_CASE_BY_REF, {"org": org_id, "ref": ref})
         return self._info(row) if row else None
 
-    def _locked_case(self, *where: Any) -> CaseRow | None:
+    def _locked_case(self, stmt: Any, params: dict[str, Any]) -> CaseRow | None:
         """A case the message may change, locked until the transaction ends (PostgreSQL: FOR UPDATE)."""
-        q = select(CaseRow).where(*where).execution_options(populate_existing=True)
         if self.session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update()
-        return self.session.execute(q).scalar_one_or_none()
+            stmt = stmt.with_for_update()
+        return self.session.execute(stmt, params).scalar_one_or_none()
 
     def allocate_ref(self, org_id: str, prefix: str, year: int) -> tuple[str, int]:
+        """The next number of the year: one upsert that locks the counter row until the transaction ends."""
         dialect = self.session.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CaseCounter)
-        self.session.execute(
-            ins.values(org_id=org_id, year=year, last_number=0).on_conflict_do_nothing(
-                index_elements=["org_id", "year"]
-            )
-        )
-        number = self.session.execute(
-            update(CaseCounter)
-            .where(CaseCounter.org_id == org_id, CaseCounter.year == year)
-            .values(last_number=CaseCounter.last_number + 1)
-            .returning(CaseCounter.last_number)
-        ).scalar_one()
+        stmt = _NEXT_NUMBER_PG if dialect == "postgresql" else _NEXT_NUMBER_SQLITE
+        number = self.session.execute(stmt, {"org_id": org_id, "year": year, "last_number": 1}).scalar_one()
         return format_ref(prefix, year, number), number
 
     def open_cases_for(self, org_id: str, person_keys: tuple[str, ...], handler: str) -> list[CaseInfo]:
@@ -279,33 +326,20 @@ class Registry:
         return person_email(self.session, self.session.execute(q).scalar_one_or_none())
 
     def same_text_since(self, org_id: str, fingerprint: str, since: datetime) -> int:
-        q = select(func.count(MessageRow.id)).where(
-            MessageRow.org_id == org_id,
-            MessageRow.fingerprint == fingerprint,
-            MessageRow.direction == Direction.IN.value,
-            MessageRow.created_at >= since,
-        )
-        return int(self.session.execute(q).scalar_one())
+        return int(self.session.execute(_SAME_TEXT, {"org": org_id, "fp": fingerprint, "since": since}).scalar_one())
 
     def sent_subjects(self, org_id: str, ref: str) -> tuple[str, ...]:
         """The subjects of the mails mailflow sent on a case (as the register keeps them)."""
-        q = (
-            select(MessageRow.subject)
-            .join(CaseRow, CaseRow.id == MessageRow.case_id)
-            .where(CaseRow.org_id == org_id, CaseRow.ref == ref, MessageRow.direction == Direction.OUT.value)
-        )
-        return tuple(dict.fromkeys(s for s in self.session.execute(q).scalars() if s))
+        rows = self.session.execute(_SENT_SUBJECTS, {"org": org_id, "ref": ref}).scalars()
+        return tuple(dict.fromkeys(s for s in rows if s))
 
     def acks_since(self, key: str, since: datetime) -> int:
-        q = select(func.count(MessageRow.id)).where(
-            MessageRow.party_key == key,
-            MessageRow.direction == Direction.OUT.value,
-            MessageRow.purpose == Purpose.ACK.value,
-            MessageRow.at >= since,
-        )
-        return int(self.session.execute(q).scalar_one())
+        return int(self.session.execute(_ACKS_SINCE, {"key": key, "since": since}).scalar_one())
 
     # -- filing ----------------------------------------------------------------
+    #
+    # Written with Core statements, not ORM objects: a message's filing is a dozen
+    # rows, and building and flushing model instances was most of its cost.
 
     def file(self, mail: Mail, now: datetime) -> int | None:
         """Write what the pipeline decided: case, person, message, archive, events, outbox.
@@ -315,17 +349,17 @@ class Registry:
         """
         s = self.session
         p = mail.parsed
-        case_row: CaseRow | None = None
+        case_id: int | None = None
         if mail.new_case is not None:
-            case_row = self._new_case(mail, now)
+            case_id = self._new_case(mail, now)
         elif mail.case is not None:
-            case_row = s.execute(select(CaseRow).where(CaseRow.ref == mail.case.ref)).scalar_one()
-            if mail.case_after is not None:
-                apply_case(case_row, mail.case_after, now)
-        msg = MessageRow(
+            case_id = s.execute(_CASE_ID, {"ref": mail.case.ref}).scalar_one()
+            changes = case_changes(mail.case, mail.case_after) if mail.case_after is not None else {}
+            s.execute(update(_T_CASES).where(_T_CASES.c.id == case_id).values(**changes, updated_at=now))
+        values = dict(
             org_id=mail.source.org_id,
             message_id=mail.message_id,
-            case_id=case_row.id if case_row else None,
+            case_id=case_id,
             direction=Direction.IN.value,
             role=mail.role.value,
             purpose=mail.purpose.value,
@@ -340,26 +374,22 @@ class Registry:
             fingerprint=mail.fingerprint,
             created_at=now,
         )
-        s.add(msg)
         try:
-            s.flush()
+            message_row_id = s.execute(_INSERT_MESSAGE, values).scalar_one()
         except IntegrityError as exc:
             if is_unique_violation(exc, "uq_messages_org_message_id", "messages.org_id, messages.message_id"):
                 raise DuplicateMessage(mail.message_id) from exc
             raise
-        s.add(RawMessageRow(message_row_id=msg.id, raw=mail.raw, archived_at=now))
-        if case_row is not None:
-            for ev in mail.events:
-                s.add(CaseEventRow(case_id=case_row.id, at=now, kind=ev.kind, actor=ev.actor, detail=dict(ev.detail)))
-            if case_row.id is not None and mail.new_case is None:
-                case_row.updated_at = now
-        for out in mail.effects:
-            queue(s, out, org_id=mail.source.org_id, case_id=case_row.id if case_row else None, now=now,
-                  party_key=email_key(out.recipients[0]) if out.recipients else None)
-        s.flush()
-        return case_row.id if case_row else None
+        s.execute(_INSERT_RAW, {"message_row_id": message_row_id, "raw": mail.raw, "archived_at": now})
+        if case_id is not None and mail.events:
+            s.execute(_INSERT_EVENTS, [
+                {"case_id": case_id, "at": now, "kind": ev.kind, "actor": ev.actor, "detail": dict(ev.detail)}
+                for ev in mail.events])
+        if mail.effects:
+            queue_many(s, mail.effects, org_id=mail.source.org_id, case_id=case_id, now=now)
+        return case_id
 
-    def _new_case(self, mail: Mail, now: datetime) -> CaseRow:
+    def _new_case(self, mail: Mail, now: datetime) -> int:
         s = self.session
         new = mail.new_case
         assert new is not None
@@ -369,7 +399,7 @@ class Registry:
             person_id = self._person(mail.source.org_id, mail, now)
         status = Status.AWAITING_REPORT if new.report_due is not None else Status.OPEN
         routing = new.routing
-        case_row = CaseRow(
+        return int(s.execute(_INSERT_CASE, dict(
             ref=new.ref,
             org_id=mail.source.org_id,
             year=new.year,
@@ -392,55 +422,43 @@ class Registry:
             received_by=new.received_by,
             classification_cues=list(new.classification.cues + routing.cues),
             person_id=person_id,
+            escalation_level=0,
             created_at=now,
             updated_at=now,
-        )
-        s.add(case_row)
-        s.flush()
-        return case_row
+        )).scalar_one())
 
     def _person(self, org_id: str, mail: Mail, now: datetime) -> int:
         s = self.session
         person = mail.person
         assert person is not None
         key = email_key(person.email) if person.email else None
-        row = None
+        found = None
         if key is not None:  # people without an e-mail address (a phone complaint) are never merged
-            row = s.execute(
-                select(PersonRow).where(PersonRow.org_id == org_id, PersonRow.email_key == key)
-            ).scalars().first()
-        if row is None:
-            row = PersonRow(org_id=org_id, email_key=key, name=person.name, email=person.email,
-                            phone=person.phone, address=person.address, created_at=now, updated_at=now)
-            s.add(row)
-        else:
-            row.name = person.name or row.name
-            row.phone = person.phone or row.phone
-            row.address = person.address or row.address
-            row.updated_at = now
-        s.flush()
-        assert row.id is not None
-        return row.id
+            found = s.execute(_PERSON_BY_KEY, {"org": org_id, "key": key}).first()
+        if found is None:
+            return int(s.execute(_INSERT_PERSON, dict(
+                org_id=org_id, email_key=key, name=person.name, email=person.email, phone=person.phone,
+                address=person.address, created_at=now, updated_at=now)).scalar_one())
+        person_id, name, phone, address = found
+        s.execute(update(_T_PEOPLE).where(_T_PEOPLE.c.id == person_id).values(
+            name=person.name or name, phone=person.phone or phone, address=person.address or address,
+            updated_at=now))
+        return int(person_id)
 
     # -- IMAP bookkeeping ------------------------------------------------------
 
-    def uid_seen(self, source: Source) -> ImapUidRow | None:
-        return self.session.execute(
-            select(ImapUidRow).where(
-                ImapUidRow.mailbox == source.mailbox_key,
-                ImapUidRow.uidvalidity == source.uidvalidity,
-                ImapUidRow.uid == source.uid,
-            )
-        ).scalar_one_or_none()
+    def uid_seen(self, source: Source) -> Any | None:
+        """The record of this UID (outcome, worker_id, …), or None."""
+        return self.session.execute(_UID_SEEN, {"mailbox": source.mailbox_key, "validity": source.uidvalidity,
+                                                "uid": source.uid}).first()
 
     def record_uid(self, source: Source, message_id: str, outcome: Outcome, now: datetime, *,
                    known_new: bool = False, worker_id: str | None = None) -> None:
-        row = None if known_new else self.uid_seen(source)
-        if row is None:
-            self.session.add(ImapUidRow(mailbox=source.mailbox_key, uidvalidity=source.uidvalidity,
-                                        uid=source.uid, message_id=message_id, outcome=outcome.value,
-                                        processed_at=now, worker_id=worker_id))
-        self.session.flush()
+        if not known_new and self.uid_seen(source) is not None:
+            return
+        self.session.execute(_INSERT_UID, {
+            "mailbox": source.mailbox_key, "uidvalidity": source.uidvalidity, "uid": source.uid,
+            "message_id": message_id, "outcome": outcome.value, "processed_at": now, "worker_id": worker_id})
 
     def worker_alive(self, worker_id: str | None, stale_before: datetime) -> bool:
         """Whether that worker still beats (it will move what it recorded)."""
