@@ -71,12 +71,13 @@ def queue_many(session: Session, mails: Sequence[OutMail], *, org_id: str, case_
     """Several mails of one case at once (the party key: the first recipient's, unless given)."""
     keys = list(party_keys) if party_keys is not None else [
         email_key(out.recipients[0]) if out.recipients else None for out in mails]
-    session.execute(insert(OutboxRow.__table__), [  # type: ignore[attr-defined]
+    conn = session.connection()
+    conn.execute(insert(OutboxRow.__table__), [  # type: ignore[attr-defined]
         dict(message_id=out.message_id, org_id=org_id, case_id=case_id, purpose=out.purpose.value,
              sender=out.sender, recipients=list(out.recipients), payload=out.payload, status="pending",
              attempts=0, next_attempt_at=now, created_at=now, refused=[])
         for out in mails])
-    session.execute(insert(MessageRow.__table__), [  # type: ignore[attr-defined]
+    conn.execute(insert(MessageRow.__table__), [  # type: ignore[attr-defined]
         dict(org_id=org_id, message_id=out.message_id, case_id=case_id, direction=Direction.OUT.value,
              role=out.role.value, purpose=out.purpose.value, outcome="queued", reason="", subject=out.record_subject,
              text="", at=now, party_key=key, attachment_count=0, created_at=now)

@@ -243,6 +243,11 @@ class Registry:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    @property
+    def c(self) -> Any:
+        """The transaction's connection, for Core statements (lighter than the ORM session's execute)."""
+        return self.session.connection()
+
     # -- Lookup --------------------------------------------------------------
 
     def message_outcome(self, org_id: str, message_id: str) -> tuple[str, str] | None:
@@ -253,7 +258,7 @@ class Registry:
         return (row[0] or "", row[1] or "") if row is not None else None
 
     def message_exists(self, org_id: str, message_id: str) -> bool:
-        return self.session.execute(_MESSAGE_EXISTS, {"org": org_id, "mid": message_id}).first() is not None
+        return self.c.execute(_MESSAGE_EXISTS, {"org": org_id, "mid": message_id}).first() is not None
 
     def _info(self, row: CaseRow) -> CaseInfo:
         key = None
@@ -265,7 +270,7 @@ class Registry:
     def case_by_message_ids(self, org_id: str, message_ids: tuple[str, ...]) -> CaseInfo | None:
         if not message_ids:
             return None
-        found = {mid: cid for mid, cid in self.session.execute(
+        found = {mid: cid for mid, cid in self.c.execute(
             _CASES_BY_MESSAGE_IDS, {"org": org_id, "ids": list(message_ids)})}
         for mid in message_ids:  # In-Reply-To first, then References
             if mid in found:
@@ -326,15 +331,15 @@ class Registry:
         return person_email(self.session, self.session.execute(q).scalar_one_or_none())
 
     def same_text_since(self, org_id: str, fingerprint: str, since: datetime) -> int:
-        return int(self.session.execute(_SAME_TEXT, {"org": org_id, "fp": fingerprint, "since": since}).scalar_one())
+        return int(self.c.execute(_SAME_TEXT, {"org": org_id, "fp": fingerprint, "since": since}).scalar_one())
 
     def sent_subjects(self, org_id: str, ref: str) -> tuple[str, ...]:
         """The subjects of the mails mailflow sent on a case (as the register keeps them)."""
-        rows = self.session.execute(_SENT_SUBJECTS, {"org": org_id, "ref": ref}).scalars()
+        rows = self.c.execute(_SENT_SUBJECTS, {"org": org_id, "ref": ref}).scalars()
         return tuple(dict.fromkeys(s for s in rows if s))
 
     def acks_since(self, key: str, since: datetime) -> int:
-        return int(self.session.execute(_ACKS_SINCE, {"key": key, "since": since}).scalar_one())
+        return int(self.c.execute(_ACKS_SINCE, {"key": key, "since": since}).scalar_one())
 
     # -- filing ----------------------------------------------------------------
     #
@@ -347,15 +352,14 @@ class Registry:
         Returns the case id (None when the message belongs to no case). Raises
         DuplicateMessage when another worker registered the same message first.
         """
-        s = self.session
         p = mail.parsed
         case_id: int | None = None
         if mail.new_case is not None:
             case_id = self._new_case(mail, now)
         elif mail.case is not None:
-            case_id = s.execute(_CASE_ID, {"ref": mail.case.ref}).scalar_one()
+            case_id = self.c.execute(_CASE_ID, {"ref": mail.case.ref}).scalar_one()
             changes = case_changes(mail.case, mail.case_after) if mail.case_after is not None else {}
-            s.execute(update(_T_CASES).where(_T_CASES.c.id == case_id).values(**changes, updated_at=now))
+            self.c.execute(update(_T_CASES).where(_T_CASES.c.id == case_id).values(**changes, updated_at=now))
         values = dict(
             org_id=mail.source.org_id,
             message_id=mail.message_id,
@@ -375,22 +379,21 @@ class Registry:
             created_at=now,
         )
         try:
-            message_row_id = s.execute(_INSERT_MESSAGE, values).scalar_one()
+            message_row_id = self.c.execute(_INSERT_MESSAGE, values).scalar_one()
         except IntegrityError as exc:
             if is_unique_violation(exc, "uq_messages_org_message_id", "messages.org_id, messages.message_id"):
                 raise DuplicateMessage(mail.message_id) from exc
             raise
-        s.execute(_INSERT_RAW, {"message_row_id": message_row_id, "raw": mail.raw, "archived_at": now})
+        self.c.execute(_INSERT_RAW, {"message_row_id": message_row_id, "raw": mail.raw, "archived_at": now})
         if case_id is not None and mail.events:
-            s.execute(_INSERT_EVENTS, [
+            self.c.execute(_INSERT_EVENTS, [
                 {"case_id": case_id, "at": now, "kind": ev.kind, "actor": ev.actor, "detail": dict(ev.detail)}
                 for ev in mail.events])
         if mail.effects:
-            queue_many(s, mail.effects, org_id=mail.source.org_id, case_id=case_id, now=now)
+            queue_many(self.session, mail.effects, org_id=mail.source.org_id, case_id=case_id, now=now)
         return case_id
 
     def _new_case(self, mail: Mail, now: datetime) -> int:
-        s = self.session
         new = mail.new_case
         assert new is not None
         person_id = None
@@ -399,7 +402,7 @@ class Registry:
             person_id = self._person(mail.source.org_id, mail, now)
         status = Status.AWAITING_REPORT if new.report_due is not None else Status.OPEN
         routing = new.routing
-        return int(s.execute(_INSERT_CASE, dict(
+        return int(self.c.execute(_INSERT_CASE, dict(
             ref=new.ref,
             org_id=mail.source.org_id,
             year=new.year,
@@ -428,19 +431,18 @@ class Registry:
         )).scalar_one())
 
     def _person(self, org_id: str, mail: Mail, now: datetime) -> int:
-        s = self.session
         person = mail.person
         assert person is not None
         key = email_key(person.email) if person.email else None
         found = None
         if key is not None:  # people without an e-mail address (a phone complaint) are never merged
-            found = s.execute(_PERSON_BY_KEY, {"org": org_id, "key": key}).first()
+            found = self.c.execute(_PERSON_BY_KEY, {"org": org_id, "key": key}).first()
         if found is None:
-            return int(s.execute(_INSERT_PERSON, dict(
+            return int(self.c.execute(_INSERT_PERSON, dict(
                 org_id=org_id, email_key=key, name=person.name, email=person.email, phone=person.phone,
                 address=person.address, created_at=now, updated_at=now)).scalar_one())
         person_id, name, phone, address = found
-        s.execute(update(_T_PEOPLE).where(_T_PEOPLE.c.id == person_id).values(
+        self.c.execute(update(_T_PEOPLE).where(_T_PEOPLE.c.id == person_id).values(
             name=person.name or name, phone=person.phone or phone, address=person.address or address,
             updated_at=now))
         return int(person_id)
@@ -449,14 +451,14 @@ class Registry:
 
     def uid_seen(self, source: Source) -> Any | None:
         """The record of this UID (outcome, worker_id, …), or None."""
-        return self.session.execute(_UID_SEEN, {"mailbox": source.mailbox_key, "validity": source.uidvalidity,
+        return self.c.execute(_UID_SEEN, {"mailbox": source.mailbox_key, "validity": source.uidvalidity,
                                                 "uid": source.uid}).first()
 
     def record_uid(self, source: Source, message_id: str, outcome: Outcome, now: datetime, *,
                    known_new: bool = False, worker_id: str | None = None) -> None:
         if not known_new and self.uid_seen(source) is not None:
             return
-        self.session.execute(_INSERT_UID, {
+        self.c.execute(_INSERT_UID, {
             "mailbox": source.mailbox_key, "uidvalidity": source.uidvalidity, "uid": source.uid,
             "message_id": message_id, "outcome": outcome.value, "processed_at": now, "worker_id": worker_id})
 
