@@ -115,6 +115,8 @@ class ServiceSettings(_Model):
     outage_notice_minutes: float = 10.0
     # an optional address of the IT operations, told of outages too
     operations_address: Email | None = None
+    # processes that parse messages while the service writes the previous ones (default: 1 with 2 cores or more)
+    parse_processes: int | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import random
 import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
@@ -37,11 +42,14 @@ from mailflow.config import Config, ImapSettings, Organization, clock_time
 from mailflow.deadlines import WorkCalendar
 from mailflow.errors import ConfigError, DuplicateMessage, MailboxError, StoreError
 from mailflow.jobs import Jobs
-from mailflow.model import Mail, MailboxRole, Outcome, Source
-from mailflow.pipeline.parse import header_message_id, parse_bytes
+from mailflow.model import Mail, MailboxRole, Outcome, Parsed, Source
+from mailflow.pipeline.parse import header_message_id, parse_bytes, parse_many
 
 log = logging.getLogger(__name__)
 
+# a folder with at least this many messages is parsed in the parsing process, messages up to this size
+POOL_FROM = 20
+POOL_MAX_BYTES = 2 * 1024 * 1024
 # messages per transaction (then moved together), and the bytes a batch holds at most
 BATCH_SQLITE = 50
 BATCH_POSTGRES = 10
@@ -96,6 +104,9 @@ class Watched:
         return f"{self.org.id}:{self.role.value}"
 
 
+_UNSEEN = object()  # a UID looked up with its batch and not on record
+
+
 @dataclass(frozen=True)
 class Done:
     """One message handled: what became of it (for filing and the report)."""
@@ -126,6 +137,7 @@ class Service:
         self._worker_users = 0
         self._worker_lock = threading.Lock()
         self._last_reap = 0.0
+        self._pool: ProcessPoolExecutor | None = None
 
     def mailboxes(self) -> list[Watched]:
         out = []
@@ -168,20 +180,38 @@ class Service:
         """One message through the pipeline, recorded in a transaction of its own; the caller files it."""
         return self.process_batch(w, box, [fetched])[0]
 
-    def process_batch(self, w: Watched, box: ImapMailbox, batch: list[Fetched]) -> list[Done]:
-        """Messages through the pipeline, recorded in one transaction; the caller files them. Safe to repeat."""
+    def process_batch(self, w: Watched, box: ImapMailbox, batch: list[Fetched],
+                      parsed: list[Parsed | str | None] | None = None) -> list[Done]:
+        """Messages through the pipeline, recorded in one transaction; the caller files them. Safe to repeat.
+
+        `parsed`: what the parsing process made of them already (None where it did not).
+        """
         prepared = [self._prepare(Source(w.org.id, w.role, w.settings.folder, box.uidvalidity, f.uid,
-                                         f.internaldate), f) for f in batch]
+                                         f.internaldate), f, parsed[i] if parsed else None)
+                    for i, f in enumerate(batch)]
         now = self.clock.now()
         out: list[Done] = []
-        with self.store.transaction() as reg:
-            for mail in prepared:
-                out.append(self._one(reg, w, mail, now))
+        if len(prepared) > 1:
+            try:  # the common case first: every message goes through, no savepoint needed
+                with self.store.transaction() as reg:
+                    seen = reg.uids_seen([m.source for m in prepared])
+                    out = [self._register(reg, w, mail, now, seen.get(mail.source.uid, _UNSEEN)) for mail in prepared]
+            except DuplicateMessage:  # (a StoreError, but the message's doing): each in its savepoint
+                log.info("event=batch_redone mailbox=%s messages=%d", w.key, len(prepared))
+                out = []
+            except (StoreError, OperationalError, ProgrammingError):
+                raise
+            except Exception:  # noqa: BLE001  one of them needs care: the batch again, each in its savepoint
+                log.info("event=batch_redone mailbox=%s messages=%d", w.key, len(prepared))
+                out = []
+        if not out:
+            with self.store.transaction() as reg:
+                out = [self._one(reg, w, mail, now) for mail in prepared]
         for d in out:
             log.info("event=registered mailbox=%s uid=%s outcome=%s case=%s", w.key, d.uid, d.outcome, d.ref or "-")
         return out
 
-    def _prepare(self, source: Source, fetched: Fetched) -> Mail:
+    def _prepare(self, source: Source, fetched: Fetched, parsed: Parsed | str | None = None) -> Mail:
         """The pure work before the transaction: parsing, or the reason the message cannot be read."""
         raw = fetched.raw
         if fetched.too_large:
@@ -189,10 +219,11 @@ class Service:
             reason = f"too large: {fetched.size} bytes (max_message_bytes is {limit}); only its header was read"
             return Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=reason,
                         message_id_hint=header_message_id(raw))
-        try:
-            parsed = parse_bytes(raw)
-        except Exception as exc:  # noqa: BLE001  parse_bytes reads anything; should a corner escape it, keep it
-            parsed = f"cannot read the message: {type(exc).__name__}"
+        if parsed is None:
+            try:
+                parsed = parse_bytes(raw)
+            except Exception as exc:  # noqa: BLE001  parse_bytes reads anything; should a corner escape it, keep it
+                parsed = f"cannot read the message: {type(exc).__name__}"
         if isinstance(parsed, str):
             return Mail(source=source, raw=raw, outcome=Outcome.QUARANTINED, reason=parsed)
         return Mail(source=source, raw=raw, parsed=parsed)
@@ -218,9 +249,12 @@ class Service:
             log.debug("step failure", exc_info=True)
             return self._quarantine(reg, source, mail.raw, reason, mail.message_id, now)
 
-    def _register(self, reg: Registry, w: Watched, mail: Mail, now: datetime) -> Done:
+    def _register(self, reg: Registry, w: Watched, mail: Mail, now: datetime, seen: Any = None) -> Done:
         source = mail.source
-        seen = reg.uid_seen(source)
+        if seen is None:
+            seen = reg.uid_seen(source)
+        elif seen is _UNSEEN:
+            seen = None
         if seen is not None:  # recorded before, not yet moved (a crash, a failed MOVE, another worker)
             other = seen.worker_id not in (None, self.worker_id) and reg.worker_alive(
                 seen.worker_id, real_now() - STALE)
@@ -308,8 +342,8 @@ class Service:
             # several workers may drain this folder at once: each starts at another place
             k = random.randrange(len(uids))
             uids = uids[k:] + uids[:k]
-        def commit(batch: list[Fetched]) -> None:
-            for d in self.process_batch(w, box, batch):
+        def commit(batch: list[Fetched], parsed: list[Parsed | str | None] | None = None) -> None:
+            for d in self.process_batch(w, box, batch, parsed):
                 done.append(d)
                 if d.leave:
                     continue  # another worker's, in hand: not counted, not filed here
@@ -322,6 +356,32 @@ class Service:
                 committed()  # the outbox may send what this batch queued
 
         size = self.batch_size()
+        pool = self._parser() if len(uids) >= POOL_FROM else None
+        pending: tuple[list[Fetched], Future[list[Parsed | str]] | None] | None = None
+
+        def start(batch: list[Fetched]) -> tuple[list[Fetched], Future[list[Parsed | str]] | None]:
+            """Parsing of a batch begins in the parsing process while the previous one is written."""
+            if pool is None or any(f.too_large or len(f.raw) > POOL_MAX_BYTES for f in batch):
+                return batch, None
+            try:
+                return batch, pool.submit(parse_many, [f.raw for f in batch])
+            except (BrokenProcessPool, RuntimeError):
+                return batch, None
+
+        def finish(item: tuple[list[Fetched], Future[list[Parsed | str]] | None]) -> None:
+            nonlocal done
+            batch, future = item
+            parsed: list[Parsed | str | None] | None = None
+            if future is not None:
+                try:
+                    parsed = list(future.result())
+                except (BrokenProcessPool, OSError, RuntimeError) as exc:  # parsed here instead
+                    log.warning("event=parser_process_failed error=%s", type(exc).__name__)
+                    self._close_parser()
+            commit(batch, parsed)
+            self.file(w, box, done)
+            done = []
+
         try:
             batch: list[Fetched] = []
             for fetched in box.fetch(uids, self.config.service.max_message_bytes):
@@ -329,16 +389,40 @@ class Service:
                     break
                 batch.append(fetched)
                 if len(batch) >= size or sum(len(f.raw) for f in batch) >= BATCH_BYTES:
-                    commit(batch)
-                    batch = []
-                    self.file(w, box, done)
-                    done = []
+                    item, batch = start(batch), []
+                    if pending is not None:
+                        finish(pending)
+                    pending = item
             if batch and not (stop is not None and stop.is_set()):
-                commit(batch)
+                item = start(batch)
+                if pending is not None:
+                    finish(pending)
+                pending = item
+            if pending is not None:
+                item, pending = pending, None
+                finish(item)
         finally:
             if done:
                 self.file(w, box, done)
         return report
+
+    def _parser(self) -> ProcessPoolExecutor | None:
+        """The parsing process (started on first use), or None where there is one core or it is turned off."""
+        n = self.config.service.parse_processes
+        if n is None:
+            n = 1 if (os.cpu_count() or 1) >= 2 else 0
+        if n <= 0:
+            return None
+        with self._worker_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"))
+            return self._pool
+
+    def _close_parser(self) -> None:
+        with self._worker_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def batch_size(self) -> int:
         """Messages per transaction: on SQLite a larger batch saves commits; on PostgreSQL a batch holds
@@ -377,6 +461,7 @@ class Service:
             report.smtp_outage = result.outage
             return report
         finally:
+            self._close_parser()
             await asyncio.to_thread(self.leave_worker)
 
     def timed_jobs(self) -> tuple[int, int, int]:
@@ -527,4 +612,5 @@ class Service:
                 pass
             for sender in pool:
                 await sender.close()
+            self._close_parser()
             await asyncio.to_thread(self.leave_worker)

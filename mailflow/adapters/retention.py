@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from mailflow.adapters.queries import ACTIVE
-from mailflow.adapters.tables import CaseRow, OutboxRow, PersonRow, RawMessageRow
+from mailflow.adapters.tables import CaseRow, OutboxRow, PersonRow, RawChunkRow, RawMessageRow
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Purged:
 
 def purge(session: Session, before: datetime) -> Purged:
     """Remove what identifies people and is older than `before`; the caller commits."""
+    old_raw = select(RawMessageRow.id).where(RawMessageRow.archived_at < before)
+    session.execute(delete(RawChunkRow).where(RawChunkRow.raw_id.in_(old_raw)))
     raw = session.execute(delete(RawMessageRow).where(RawMessageRow.archived_at < before)).rowcount
     bodies = session.execute(
         update(OutboxRow)

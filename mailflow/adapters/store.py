@@ -42,6 +42,7 @@ from mailflow.adapters.tables import (
     ImapUidRow,
     MessageRow,
     PersonRow,
+    RawChunkRow,
     RawMessageRow,
     WorkerRow,
 )
@@ -199,7 +200,10 @@ _T_PEOPLE = PersonRow.__table__  # type: ignore[attr-defined]
 _INSERT_MESSAGE = insert(_T_MESSAGES).returning(_T_MESSAGES.c.id)
 _INSERT_CASE = insert(_T_CASES).returning(_T_CASES.c.id)
 _INSERT_PERSON = insert(_T_PEOPLE).returning(_T_PEOPLE.c.id)
-_INSERT_RAW = insert(RawMessageRow.__table__)  # type: ignore[attr-defined]
+_T_RAW = RawMessageRow.__table__  # type: ignore[attr-defined]
+_INSERT_RAW = insert(_T_RAW)
+_INSERT_CHUNK = insert(RawChunkRow.__table__)  # type: ignore[attr-defined]
+RAW_CHUNK = 1024 * 1024
 _INSERT_EVENTS = insert(CaseEventRow.__table__)  # type: ignore[attr-defined]
 _INSERT_UID = insert(ImapUidRow.__table__)  # type: ignore[attr-defined]
 _PERSON_BY_KEY = (select(PersonRow.id, PersonRow.name, PersonRow.phone, PersonRow.address)
@@ -208,6 +212,9 @@ _PERSON_BY_KEY = (select(PersonRow.id, PersonRow.name, PersonRow.phone, PersonRo
 _UID_SEEN = select(ImapUidRow.outcome, ImapUidRow.worker_id, ImapUidRow.message_id).where(
     ImapUidRow.mailbox == bindparam("mailbox"), ImapUidRow.uidvalidity == bindparam("validity"),
     ImapUidRow.uid == bindparam("uid"))
+_UIDS_SEEN = select(ImapUidRow.uid, ImapUidRow.outcome, ImapUidRow.worker_id, ImapUidRow.message_id).where(
+    ImapUidRow.mailbox == bindparam("mailbox"), ImapUidRow.uidvalidity == bindparam("validity"),
+    ImapUidRow.uid.in_(bindparam("uids", expanding=True)))
 _MESSAGE_EXISTS = select(MessageRow.id).where(
     MessageRow.org_id == bindparam("org"), MessageRow.message_id == bindparam("mid")).limit(1)
 _CASES_BY_MESSAGE_IDS = select(MessageRow.message_id, MessageRow.case_id).where(
@@ -316,14 +323,22 @@ class Registry:
     def original_message(self, org_id: str, ref: str) -> bytes | None:
         """The first message of a case as it arrived (None once purged)."""
         q = (
-            select(RawMessageRow.raw)
+            select(RawMessageRow.id, RawMessageRow.raw)
             .join(MessageRow, MessageRow.id == RawMessageRow.message_row_id)
             .join(CaseRow, CaseRow.id == MessageRow.case_id)
             .where(CaseRow.org_id == org_id, CaseRow.ref == ref, MessageRow.direction == Direction.IN.value)
             .order_by(MessageRow.at, MessageRow.id)
             .limit(1)
         )
-        return self.session.execute(q).scalar_one_or_none()
+        row = self.session.execute(q).first()
+        if row is None:
+            return None
+        raw_id, raw = row
+        if raw:
+            return bytes(raw)
+        chunks = self.session.execute(select(RawChunkRow.data).where(RawChunkRow.raw_id == raw_id)
+                                      .order_by(RawChunkRow.seq)).scalars()
+        return b"".join(bytes(c) for c in chunks) or None
 
     def citizen_address(self, org_id: str, ref: str) -> str | None:
         """Where mail to the case's citizen goes (identity read only to send mail)."""
@@ -384,7 +399,7 @@ class Registry:
             if is_unique_violation(exc, "uq_messages_org_message_id", "messages.org_id, messages.message_id"):
                 raise DuplicateMessage(mail.message_id) from exc
             raise
-        self.c.execute(_INSERT_RAW, {"message_row_id": message_row_id, "raw": mail.raw, "archived_at": now})
+        self.archive(message_row_id, mail.raw, now)
         if case_id is not None and mail.events:
             self.c.execute(_INSERT_EVENTS, [
                 {"case_id": case_id, "at": now, "kind": ev.kind, "actor": ev.actor, "detail": dict(ev.detail)}
@@ -392,6 +407,18 @@ class Registry:
         if mail.effects:
             queue_many(self.session, mail.effects, org_id=mail.source.org_id, case_id=case_id, now=now)
         return case_id
+
+    def archive(self, message_row_id: int, raw: bytes, now: datetime) -> None:
+        """The raw message, kept apart: whole when small, else in pieces (a database copies a parameter it
+        is given, and a 34 MB message would be held three times at once)."""
+        if len(raw) <= RAW_CHUNK:
+            self.c.execute(_INSERT_RAW, {"message_row_id": message_row_id, "raw": raw, "archived_at": now})
+            return
+        raw_id = self.c.execute(_INSERT_RAW.returning(_T_RAW.c.id),
+                                {"message_row_id": message_row_id, "raw": b"", "archived_at": now}).scalar_one()
+        view = memoryview(raw)
+        for seq, start in enumerate(range(0, len(raw), RAW_CHUNK)):
+            self.c.execute(_INSERT_CHUNK, {"raw_id": raw_id, "seq": seq, "data": view[start:start + RAW_CHUNK]})
 
     def _new_case(self, mail: Mail, now: datetime) -> int:
         new = mail.new_case
@@ -453,6 +480,15 @@ class Registry:
         """The record of this UID (outcome, worker_id, …), or None."""
         return self.c.execute(_UID_SEEN, {"mailbox": source.mailbox_key, "validity": source.uidvalidity,
                                                 "uid": source.uid}).first()
+
+    def uids_seen(self, sources: list[Source]) -> dict[int, Any]:
+        """The records of a batch's UIDs (one folder), by UID: one query for the lot."""
+        if not sources:
+            return {}
+        first = sources[0]
+        rows = self.c.execute(_UIDS_SEEN, {"mailbox": first.mailbox_key, "validity": first.uidvalidity,
+                                           "uids": [s.uid for s in sources]})
+        return {r.uid: r for r in rows}
 
     def record_uid(self, source: Source, message_id: str, outcome: Outcome, now: datetime, *,
                    known_new: bool = False, worker_id: str | None = None) -> None:

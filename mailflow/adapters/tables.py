@@ -139,6 +139,18 @@ class RawMessageRow(SQLModel, table=True):
     archived_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
 
 
+class RawChunkRow(SQLModel, table=True):
+    """A large raw message in pieces (`raw_messages.raw` is then empty): written without a second copy."""
+
+    __tablename__ = "raw_chunks"
+    __table_args__ = (UniqueConstraint("raw_id", "seq", name="uq_raw_chunks_raw_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    raw_id: int = Field(foreign_key="raw_messages.id")
+    seq: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
 

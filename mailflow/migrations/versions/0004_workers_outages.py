@@ -52,6 +52,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_messages_fingerprint", ["fingerprint"], unique=False)
     with op.batch_alter_table("imap_uids", schema=None) as batch_op:
         batch_op.add_column(sa.Column("worker_id", sa.String(length=64), nullable=True))
+    op.create_table(
+        "raw_chunks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("raw_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["raw_id"], ["raw_messages.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("raw_id", "seq", name="uq_raw_chunks_raw_seq"),
+    )
     # the pipeline's lookups (issue 11 measures them): quarantine listing and UID bookkeeping by message
     op.create_index("ix_imap_uids_message_id", "imap_uids", ["message_id"])
 
@@ -63,6 +73,7 @@ def downgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_fingerprint")
         batch_op.drop_column("fingerprint")
+    op.drop_table("raw_chunks")
     op.drop_index("uq_outages_open_key", table_name="outages")
     op.drop_table("outages")
     op.drop_index("ix_workers_heartbeat_at", table_name="workers")
