@@ -58,8 +58,13 @@ class Jobs:
             cal = self.calendars[org.id]
             if schedule.send_window(now, cal, *hours) is None:
                 continue  # nights, weekends and holidays: the next working morning sends it
+            # decided in bulk, from one read of the open cases and their deadline events; only a case
+            # with something due is then locked and decided again, and its mails queued
             with self.store.transaction(readonly=True) as reg:
-                ids = queries.active_case_ids(reg.session, org.id)
+                rows = queries.active_cases(reg.session, org.id)
+                details = queries.deadline_event_details(reg.session, [r.id for r in rows if r.id is not None])
+            ids = [r.id for r in rows if r.id is not None and schedule.due_actions(
+                queries.record(r), org, cal, now, schedule.done_keys(details.get(r.id, [])), hours)]
             for case_id in ids:
                 try:
                     queued += self._case_deadlines(org, cal, case_id, now, hours)

@@ -429,13 +429,13 @@ class Service:
         the case counter row, so other workers should not wait long for it."""
         return BATCH_SQLITE if self.store.is_sqlite else BATCH_POSTGRES
 
-    def pass_mailbox(self, w: Watched) -> PassReport:
+    def pass_mailbox(self, w: Watched, committed: Callable[[], None] | None = None) -> PassReport:
         key = imap_key(w.org.id, w.role.value)
         box = ImapMailbox(w.settings, self.env)
         try:
             box.connect()
             self.outages.ok(key)
-            return self.drain_mailbox(w, box)
+            return self.drain_mailbox(w, box, committed=committed)
         except (MailboxError, ConfigError) as exc:
             log.error("event=mailbox_error mailbox=%s error=%s", w.key, exc)
             self.outages.failing(key, w.org.id, str(exc))
@@ -449,18 +449,56 @@ class Service:
     # -- a whole pass ------------------------------------------------------------
 
     async def run_once(self) -> PassReport:
-        """Every mailbox once (concurrently), the deadlines, the digests, then the outbox."""
+        """Every mailbox once (concurrently), the deadlines, the digests, then the outbox.
+
+        The outbox is sent while the mailboxes are read (as each batch commits), so a
+        burst's acknowledgments do not wait for the whole burst.
+        """
         await asyncio.to_thread(self.enter_worker, "once")
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        reading = True
+        pool = self.senders()
+        totals = DrainResult()
+
+        def add(result: DrainResult) -> None:
+            totals.sent += result.sent
+            totals.failed += result.failed
+            totals.retried += result.retried
+            totals.outage = result.outage
+
+        async def sender() -> None:
+            while reading:
+                await wake.wait()
+                wake.clear()
+                if reading:
+                    result = await self.send_outbox(None, pool)
+                    add(result)
+                    if result.outage is not None:
+                        return  # the final send reports it; no point hammering a dead server meanwhile
+
+        def committed() -> None:
+            loop.call_soon_threadsafe(wake.set)
+
         try:
             report = PassReport()
-            for r in await asyncio.gather(*(asyncio.to_thread(self.pass_mailbox, w) for w in self.mailboxes())):
-                report.merge(r)
+            sending = asyncio.create_task(sender())
+            try:
+                for r in await asyncio.gather(*(asyncio.to_thread(self.pass_mailbox, w, committed)
+                                                for w in self.mailboxes())):
+                    report.merge(r)
+            finally:
+                reading = False
+                wake.set()
+                await sending
             report.deadline_mails, report.digests, report.job_errors = await asyncio.to_thread(self.timed_jobs)
-            result = await self.send_outbox()
-            report.sent, report.send_failed, report.send_retried = result.sent, result.failed, result.retried
-            report.smtp_outage = result.outage
+            add(await self.send_outbox(None, pool))
+            report.sent, report.send_failed, report.send_retried = totals.sent, totals.failed, totals.retried
+            report.smtp_outage = totals.outage
             return report
         finally:
+            for s in pool:
+                await s.close()
             self._close_parser()
             await asyncio.to_thread(self.leave_worker)
 

@@ -126,6 +126,23 @@ def records(session: Session, rows: list[CaseRow]) -> list[CaseRecord]:
     return [record(r, lines.get(r.id or 0, "")) for r in rows]
 
 
+def active_cases(session: Session, org_id: str) -> list[CaseRow]:
+    q = select(CaseRow).where(CaseRow.org_id == org_id, CaseRow.status.in_(ACTIVE)).order_by(CaseRow.id)
+    return list(session.execute(q).scalars())
+
+
+def deadline_event_details(session: Session, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The details of the deadline job's own events (reminders, escalations, notices), by case."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for i in range(0, len(case_ids), 5000):
+        q = select(CaseEventRow.case_id, CaseEventRow.detail).where(
+            CaseEventRow.case_id.in_(case_ids[i:i + 5000]))
+        for case_id, detail in session.execute(q):
+            if isinstance(detail, dict) and ("key" in detail or "supersedes" in detail):
+                out.setdefault(case_id, []).append(detail)
+    return out
+
+
 def active_case_ids(session: Session, org_id: str) -> list[int]:
     q = select(CaseRow.id).where(CaseRow.org_id == org_id, CaseRow.status.in_(ACTIVE)).order_by(CaseRow.id)
     return [i for i in session.execute(q).scalars() if i is not None]
