@@ -32,6 +32,29 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="watch every mailbox, process, send, until stopped")
     run.add_argument("--once", action="store_true", help="one full pass, then exit")
     run.add_argument("--now", help="with --once: the clock for the pass (ISO 8601; local time if no offset)")
+    run.add_argument("--web", action="store_true", help="serve the web (form and register) in the same process")
+    run.add_argument("--host", default="127.0.0.1", help="with --web: the address to listen on")
+    run.add_argument("--port", type=int, default=8080, help="with --web: the port to listen on")
+
+    web = sub.add_parser("web", help="serve the citizens' form (/) and the staff's register (/staff)")
+    web.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8080, help="the port to listen on (default 8080)")
+    web.add_argument("--proxy-headers", action="store_true",
+                     help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind a reverse proxy)")
+    web.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                     help="the proxies whose X-Forwarded-* headers are trusted (default 127.0.0.1)")
+
+    user = sub.add_parser("user", help="staff accounts of the web register")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    u_add = user_sub.add_parser("add", help="make an account (or give one a new role and password)")
+    u_add.add_argument("email")
+    u_add.add_argument("--role", required=True, choices=["registrar", "manager", "lex_sarah", "admin"])
+    u_add.add_argument("--org", help="the organization (not for admin)")
+    u_add.add_argument("--unit", action="append", default=[], help="a manager's unit (repeat for several)")
+    u_add.add_argument("--password-env", help="the environment variable holding the password (else asked for)")
+    user_sub.add_parser("list", help="list the accounts")
+    u_dis = user_sub.add_parser("disable", help="disable an account and end its sessions")
+    u_dis.add_argument("email")
 
     cases = sub.add_parser("cases", help="list cases")
     cases.add_argument("--org")
@@ -115,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": cmd_report,
             "quarantine": cmd_quarantine,
             "outbox": cmd_outbox,
+            "web": cmd_web,
+            "user": cmd_user,
         }[args.command]
         return handler(cfg, args)
     except UnknownCase as exc:
@@ -161,10 +186,14 @@ def cmd_run(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         from mailflow.adapters.runlock import RunLock
 
         lock = RunLock(store.sqlite_path()).acquire()
+    if args.web and args.once:
+        raise MailflowError("--web goes with the service that keeps running, not with --once")
     try:
         service = Service(cfg, store, clock)
         if args.once:
             return _print_pass(asyncio.run(service.run_once()))
+        if args.web:
+            return asyncio.run(_serve_with_web(service, args.host, args.port))
         return asyncio.run(_serve(service))
     finally:
         if lock is not None:
@@ -197,6 +226,81 @@ async def _serve(service: Any) -> int:
     log.info("event=started mailboxes=%d", len(service.mailboxes()))
     await service.run_forever(stop)
     log.info("event=stopped")
+    return 0
+
+
+async def _serve_with_web(service: Any, host: str, port: int) -> int:
+    """The service and the web in one process: a form's mails are sent as soon as it commits."""
+    import uvicorn
+
+    from mailflow.web.app import create_app
+
+    app = create_app(service.config, service.store, service)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                           proxy_headers=False))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the service's handlers below
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("event=started mailboxes=%d web=http://%s:%d/", len(service.mailboxes()), host, port)
+    web = asyncio.create_task(server.serve())
+    try:
+        await service.run_forever(stop)
+    finally:
+        server.should_exit = True
+        await web
+    log.info("event=stopped")
+    return 0
+
+
+def cmd_web(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mailflow.web.app import create_app
+
+    store = _store(cfg)
+    app = create_app(cfg, store)
+    print(f"mailflow web on http://{args.host}:{args.port}/ (the form) and /staff (the register)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips)
+    return 0
+
+
+def cmd_user(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from mailflow.web import users
+
+    store = _store(cfg)
+    if args.user_command == "list":
+        rows = users.listing(store)
+        if not rows:
+            print("no accounts")
+            return 0
+        print(f"{'EMAIL':<44} {'ROLE':<10} {'ORG':<12} {'STATE':<9} UNITS")
+        for r in rows:
+            state = "disabled" if r.disabled else ("locked" if r.locked_until and r.locked_until > datetime.now(timezone.utc)
+                                                   else "active")
+            print(f"{r.email:<44} {r.role:<10} {r.org_id or '(all)':<12} {state:<9} {','.join(r.units or []) or '-'}")
+        return 0
+    if args.user_command == "disable":
+        if not users.disable(store, args.email):
+            raise MailflowError(f"no account {args.email!r}")
+        print(f"{args.email} disabled; its sessions are ended")
+        return 0
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if password is None:
+            raise MailflowError(f"--password-env: {args.password_env} is not set")
+    else:
+        password = getpass.getpass(f"password for {args.email}: ")
+        if password != getpass.getpass("again: "):
+            raise MailflowError("the passwords differ")
+    row = users.add(cfg, store, args.email, args.role, args.org, list(args.unit), password, datetime.now(timezone.utc))
+    print(f"{row.email}: {row.role}" + (f" of {row.org_id}" if row.org_id else " (all organizations)")
+          + (f", units {', '.join(row.units)}" if row.units else ""))
     return 0
 
 

@@ -152,6 +152,52 @@ class ServiceSettings(_Model):
         return v
 
 
+class WebSettings(_Model):
+    """The e-service (`mailflow web`): the citizens' form and the staff's register."""
+
+    # attachments on the citizens' form: at most this many, together at most this size
+    attachments_max: int = 3
+    attachments_max_mb: float = 10.0
+    # the text of a submission, in characters
+    text_max_chars: int = 20000
+    # submissions per visitor address (IP) per hour, and per e-mail address given per day
+    submissions_per_ip_per_hour: int = 10
+    submissions_per_address_per_day: int = 5
+    # a signed-in session ends after this many hours without a request, and after max_hours anyhow
+    session_idle_hours: float = 8.0
+    session_max_hours: float = 24.0
+    # failed sign-ins before an account is locked, and for how long
+    login_attempts: int = 5
+    lockout_minutes: float = 15.0
+    # "auto": Secure cookies when the request came over HTTPS (as the reverse proxy says); true: always
+    secure_cookies: bool | Literal["auto"] = "auto"
+    # how long a blank form stays valid (its CSRF token), in hours
+    form_valid_hours: float = 12.0
+
+    @field_validator("attachments_max")
+    @classmethod
+    def _files(cls, v: int) -> int:
+        if not 0 <= v <= 10:
+            raise ValueError("must be between 0 and 10")
+        return v
+
+    @field_validator("attachments_max_mb", "session_idle_hours", "session_max_hours", "lockout_minutes",
+                     "form_valid_hours")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+    @field_validator("text_max_chars", "submissions_per_ip_per_hour", "submissions_per_address_per_day",
+                     "login_attempts")
+    @classmethod
+    def _count(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be at least 1")
+        return v
+
+
 class Policy(_Model):
     first_response_working_days: int | None = None
     feedback_working_days: int
@@ -299,6 +345,7 @@ class Config:
     smtp: SmtpSettings
     organizations: tuple[Organization, ...]
     org_files: dict[str, Path] = field(default_factory=dict)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def org(self, org_id: str) -> Organization:
         for o in self.organizations:
@@ -329,6 +376,7 @@ class Config:
 class _ServiceFile(_Model):
     service: ServiceSettings = ServiceSettings()
     smtp: SmtpSettings
+    web: WebSettings = WebSettings()
 
 
 def _timezone(v: str) -> str:
@@ -459,7 +507,8 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
                     )
         orgs.append(org)
         org_files[org.id] = f
-    return Config(path=path, service=service, smtp=svc.smtp, organizations=tuple(orgs), org_files=org_files)
+    return Config(path=path, service=service, smtp=svc.smtp, organizations=tuple(orgs), org_files=org_files,
+                  web=svc.web)
 
 
 def secret(name: str | None, env: dict[str, str] | None = None, *, what: str) -> str:

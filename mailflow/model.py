@@ -278,6 +278,7 @@ class Form:
     kind: Kind | None = None
     anonymous: bool = False
     received_on: date | None = None
+    language: str | None = None  # chosen by the writer (the web form's language)
 
 
 @dataclass(frozen=True)

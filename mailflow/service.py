@@ -138,6 +138,12 @@ class Service:
         self._worker_lock = threading.Lock()
         self._last_reap = 0.0
         self._pool: ProcessPoolExecutor | None = None
+        self._wake: Callable[[], None] | None = None  # set while `run_forever` runs: new outbox mail to send
+
+    def wake(self) -> None:
+        """Tell the running service that mail was queued (the web, in the same process): it sends at once."""
+        if self._wake is not None:
+            self._wake()
 
     def mailboxes(self) -> list[Watched]:
         out = []
@@ -603,6 +609,7 @@ class Service:
             loop.call_soon_threadsafe(wake.set)
 
         await asyncio.to_thread(self.enter_worker, "run")
+        self._wake = notify
         watched = self.mailboxes()
         threads = {w.key: self._watcher(w, halt, notify) for w in watched}
         last_jobs = -JOBS_INTERVAL
@@ -640,6 +647,7 @@ class Service:
                 for waiter in waiters:
                     waiter.cancel()
         finally:
+            self._wake = None
             halt.set()
             for t in threads.values():
                 await asyncio.to_thread(t.join, 30)

@@ -93,6 +93,10 @@ class WriteGate:
                 self._cond.notify_all()
 
 
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -108,6 +112,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
             cur.close()
+            # SQLite's lower() folds ASCII only: the web's search folds åäö too
+            dbapi_conn.create_function("mf_fold", 1, _fold, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:

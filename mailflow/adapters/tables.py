@@ -247,3 +247,80 @@ class DigestRow(SQLModel, table=True):
     day: date
     sent_at: datetime = Field(sa_type=UTCDateTime)
     message_id: str = Field(max_length=998)
+
+
+# -- the e-service (mailflow web) --------------------------------------------------------------
+
+
+class WebUserRow(SQLModel, table=True):
+    """A staff account of the web register: role, scope, an argon2 hash, lock-out after failures."""
+
+    __tablename__ = "web_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=320)
+    role: str = Field(max_length=16)  # registrar | manager | lex_sarah | admin
+    org_id: str | None = Field(default=None, max_length=64)
+    units: list[str] = Field(default_factory=list, sa_type=JSON)
+    password_hash: str = Field(max_length=255)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 of the cookie's token
+    user_id: int = Field(foreign_key="web_users.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class WebAccessRow(SQLModel, table=True):
+    """Who looked at which case, and when (case pages, identity, downloads): for the data protection officer."""
+
+    __tablename__ = "web_access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    user_email: str = Field(max_length=320, index=True)
+    action: str = Field(max_length=32)  # view | identity | download | answer | change
+    case_ref: str | None = Field(default=None, max_length=32, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class WebCounterRow(SQLModel, table=True):
+    """Rate-limit counters and login failures per key and window, shared by every process."""
+
+    __tablename__ = "web_counters"
+
+    key: str = Field(primary_key=True, max_length=160)  # "<what>:<pseudonym>:<window>"
+    count: int = 0
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class WebKeyRow(SQLModel, table=True):
+    """Secrets the web processes share (the CSRF signing key), made once."""
+
+    __tablename__ = "web_keys"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class WebSubmissionRow(SQLModel, table=True):
+    """One citizen form instance (its idempotency key) and the case it made: a double click makes one case."""
+
+    __tablename__ = "web_submissions"
+
+    key: str = Field(primary_key=True, max_length=64)
+    org_id: str = Field(max_length=64)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -72,8 +72,9 @@ class Act:
                   if routing.handler_role in ("provider", "district") else None)
         channel = form.channel if form else "email"
         triage = mail.triage or ("no unit matched" if routing.handler_role == "triage" else None)
+        staff_form = form is not None and mail.role is not Role.CITIZEN  # a blankett; the web form is the citizen's
         new = NewCase(ref, number, year, channel, cls, routing, deadlines, triage, report,
-                      received_by=mail.sender if form else None)
+                      received_by=mail.sender if staff_form else None)
         events = [
             Event("registered", {"kind": cls.kind.value, "flags": list(cls.flags), "channel": channel}),
             Event("routed", {"unit": routing.unit_id, "to": routing.handler_role}),
@@ -104,7 +105,7 @@ class Act:
             events.append(Event("acknowledged", {}))
         effects.append(self._forward(mail, ref, cls, routing, deadlines, citizen, ctx))
         events.append(Event("forwarded", {"to": routing.handler_role}))
-        if form is not None:
+        if staff_form:
             notes = (f"Registrerat som {ref} ({kind_label(cls.kind, 'sv')}).",) + mail.staff_notes
             effects.append(staff_reply(mail, ref, notes, ctx))
         return replace(mail, new_case=new, effects=tuple(effects), events=mail.events + tuple(events))
@@ -158,7 +159,9 @@ class Act:
             attachments = () if isinstance(first, str) else first.attachments
         elif form is not None:
             original_from = (form.person.name or form.person.email) if form.person else ""
-            original_subject, original_text, attachments = p.subject, form.text, ()
+            # the web form's files travel in its message; a blankett's mail is the staff member's
+            original_subject, original_text = p.subject, form.text
+            attachments = p.attachments if mail.role is Role.CITIZEN else ()
             if form.person is not None:  # the manager needs every way to reach the citizen
                 contact_lines = [x for x in (form.person.name, form.person.email, form.person.phone,
                                              form.person.address) if x]
@@ -191,7 +194,7 @@ class Act:
             attachments=attachments,
             original_attached=len(original) <= limit,
             contact_lines=contact_lines,
-            received_by=mail.sender if form is not None else "",
+            received_by=mail.sender if form is not None and mail.role is not Role.CITIZEN else "",
         )
         return compose(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
                           subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject or subject),

@@ -1,4 +1,5 @@
-"""Mail commands: `#typ synpunkt`, `#enhet <unit-id>`, `#lexsarah`, `#anonym`, `#stäng` (and English).
+"""Mail commands: `#typ synpunkt`, `#enhet <unit-id>`, `#lexsarah`, `#anonym`, `#stäng`, `#åtgärd <text>`,
+`#förebyggande <text>` (and English: `#kind`, `#unit`, `#close`, `#action`, `#preventive`).
 
 Command lines stand at the top of a staff message on a case, one per line.
 They are read and checked all together first: when one line is unknown or
@@ -24,7 +25,14 @@ VERBS = {
     "lexsarah": "lex_sarah", "lex_sarah": "lex_sarah", "lex-sarah": "lex_sarah",
     "anonym": "anonymous", "anonymous": "anonymous",
     "stäng": "close", "stang": "close", "close": "close", "avsluta": "close",
+    "åtgärd": "action", "atgard": "action", "action": "action",
+    "förebyggande": "preventive_action", "forebyggande": "preventive_action",
+    "förebyggande-åtgärd": "preventive_action", "preventive": "preventive_action",
+    "preventive_action": "preventive_action", "preventive-action": "preventive_action",
 }
+# commands that record what was done (an `action` or `preventive_action` case event with the text), changing nothing
+NOTES = frozenset({"action", "preventive_action"})
+MAX_NOTE = 2000
 _LINE = re.compile(r"^#(\S+)(?:\s+(.*))?$")
 
 
@@ -32,7 +40,7 @@ _LINE = re.compile(r"^#(\S+)(?:\s+(.*))?$")
 class Command:
     line_no: int
     line: str
-    verb: str  # kind | unit | lex_sarah | anonymous | close
+    verb: str  # kind | unit | lex_sarah | anonymous | close | action | preventive_action
     arg: str = ""
 
 
@@ -79,6 +87,14 @@ def parse(text: str, org: Organization) -> tuple[list[Command], list[CommandErro
                 errors.append(CommandError(no, line, f"ingen enhet med id {arg!r} / no such unit (enheter: {known})"))
             else:
                 commands.append(Command(no, line, verb, unit.id))
+        elif verb in NOTES:
+            if not arg:
+                errors.append(CommandError(no, line, "skriv vad som gjorts efter kommandot / write what was done "
+                                                     "after the command"))
+            elif len(arg) > MAX_NOTE:
+                errors.append(CommandError(no, line, f"texten är för lång (högst {MAX_NOTE} tecken) / too long"))
+            else:
+                commands.append(Command(no, line, verb, arg))
         elif arg:
             errors.append(CommandError(no, line, "kommandot tar inget argument / the command takes no argument"))
         else:
@@ -91,3 +107,8 @@ def strip_commands(text: str) -> str:
     lines = text.split("\n")
     skip = {no for no, _ in command_lines(text)}
     return "\n".join(line for no, line in enumerate(lines, start=1) if no not in skip).strip()
+
+
+def note_label(verb: str) -> str:
+    """The Swedish name of a recorded note: åtgärd, förebyggande åtgärd."""
+    return {"action": "åtgärd", "preventive_action": "förebyggande åtgärd"}.get(verb, verb)

@@ -28,6 +28,7 @@ from mailflow.model import (
     email_key,
 )
 from mailflow.pipeline import Context, Stop, commands, forms, outmail
+from mailflow.pipeline.deidentify import scrub
 from mailflow.schedule import report_due
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(vb|vs|fwd?|fw|vidarebefordrat)\s*:", re.I)
@@ -180,8 +181,13 @@ class Staff:
             else:
                 after = apply(cmds, case, org, ctx.calendar, ctx.clock.now())
                 for c in cmds:
-                    events.append(Event("command", {"command": c.verb, "arg": c.arg, "line": c.line}, actor=sender))
-                notes += [f"Utfört: {c.line}" for c in cmds]
+                    if c.verb in commands.NOTES:  # what was done, de-identified like every text in the register
+                        events.append(Event(c.verb, {"text": scrub(c.arg), "via": "mail"}, actor=sender))
+                    else:
+                        events.append(Event("command", {"command": c.verb, "arg": c.arg, "line": c.line},
+                                            actor=sender))
+                notes += [f"Utfört: {c.line}" if c.verb not in commands.NOTES
+                          else f"Registrerat: {commands.note_label(c.verb)}" for c in cmds]
         if case.person_email_key and case.person_email_key in recipient_keys(mail):
             purpose = Purpose.FEEDBACK
             events.append(Event("feedback", {"first": case.feedback_at is None}, actor=sender))
