@@ -360,6 +360,8 @@ class CaseRecord:
     closed_at: datetime | None
     escalation_level: int
     summary: str = ""  # one de-identified line of the first message
+    has_action: bool = False  # an `action` (åtgärd) is recorded on the case
+    has_preventive_action: bool = False  # a `preventive_action` (förebyggande åtgärd) is recorded
 
     @property
     def anonymous(self) -> bool:

@@ -93,7 +93,7 @@ def list_cases(session: Session, org: str | None = None, status: str | None = No
 ACTIVE = (Status.OPEN.value, Status.AWAITING_REPORT.value)
 
 
-def record(row: CaseRow, summary: str = "") -> CaseRecord:
+def record(row: CaseRow, summary: str = "", notes: frozenset[str] = frozenset()) -> CaseRecord:
     """A case row as the pure jobs see it: no identity."""
     return CaseRecord(
         ref=row.ref, org_id=row.org_id, kind=Kind(row.kind), flags=tuple(row.flags or ()), channel=row.channel,
@@ -102,6 +102,7 @@ def record(row: CaseRow, summary: str = "") -> CaseRecord:
         received_at=row.received_at, first_response_due=row.first_response_due, feedback_due=row.feedback_due,
         report_due=row.report_due, feedback_at=row.feedback_at, report_at=row.report_at, closed_at=row.closed_at,
         escalation_level=row.escalation_level, summary=summary,
+        has_action="action" in notes, has_preventive_action="preventive_action" in notes,
     )
 
 
@@ -121,9 +122,22 @@ def summaries(session: Session, case_ids: list[int]) -> dict[int, str]:
     return out
 
 
+def recorded_actions(session: Session, case_ids: list[int]) -> dict[int, frozenset[str]]:
+    """Which of `action` and `preventive_action` each case has on record."""
+    out: dict[int, set[str]] = {}
+    for i in range(0, len(case_ids), 5000):
+        q = select(CaseEventRow.case_id, CaseEventRow.kind).where(
+            CaseEventRow.case_id.in_(case_ids[i:i + 5000]), CaseEventRow.kind.in_(("action", "preventive_action")))
+        for case_id, kind in session.execute(q):
+            out.setdefault(case_id, set()).add(kind)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def records(session: Session, rows: list[CaseRow]) -> list[CaseRecord]:
-    lines = summaries(session, [r.id for r in rows if r.id is not None])
-    return [record(r, lines.get(r.id or 0, "")) for r in rows]
+    ids = [r.id for r in rows if r.id is not None]
+    lines = summaries(session, ids)
+    notes = recorded_actions(session, ids)
+    return [record(r, lines.get(r.id or 0, ""), notes.get(r.id or 0, frozenset())) for r in rows]
 
 
 def active_cases(session: Session, org_id: str) -> list[CaseRow]:

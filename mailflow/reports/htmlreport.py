@@ -15,7 +15,16 @@ from html import escape
 from mailflow.reports.labels import KIND_PLURALS, KINDS
 from mailflow.reports.period import month_label
 from mailflow.reports.stats import PeriodStats, Timeliness
-from mailflow.reports.tabular import DEFAULT_THRESHOLD, count_cell, hidden
+from mailflow.reports.tabular import (
+    DEFAULT_THRESHOLD,
+    SECONDARY,
+    cell,
+    count_cell,
+    group_cells,
+    hidden,
+    share_hidden,
+    suppressed_table,
+)
 
 KIND_COLOURS = {"complaint": "#b03a2e", "opinion": "#1f6fb2", "praise": "#2e8b57"}
 HIDDEN_COLOUR = "#c8c8c8"
@@ -52,10 +61,13 @@ def _pct(share: float | None) -> str:
     return "–" if share is None else f"{int(share * 100 + 0.5)}\u00a0%"
 
 
-def _share_cell(share: float | None, base: int, threshold: int) -> str:
+def _share_cell(share: float | None, base: int, threshold: int, n: int | None = None) -> str:
+    """A share; hidden when its base is small or when it would give a small count back (`n` of `base`)."""
     if share is None:
         return "–"
-    return hidden(threshold) if base < threshold else _pct(share)
+    if base < threshold or (n is not None and share_hidden(n, base, threshold)):
+        return hidden(threshold)
+    return _pct(share)
 
 
 def _days_cell(days: int | None, base: int, threshold: int) -> str:
@@ -176,17 +188,20 @@ def _key_rows(s: PeriodStats, threshold: int) -> list[tuple[str, str]]:
 
     when = "vid periodens slut" if s.measured_on == s.period.end else f"{s.measured_on.isoformat()} (perioden pågår)"
     rows = [("Inkomna ärenden", c(s.total))]
-    rows += [(f"– {KIND_PLURALS['sv'][str(b.key)].lower()}", c(b.count)) for b in s.kinds]
+    kinds = group_cells([b.count for b in s.kinds], threshold)
+    rows += [(f"– {KIND_PLURALS['sv'][str(b.key)].lower()}", shown) for b, shown in zip(s.kinds, kinds, strict=True)]
     rows += [
         ("Anonyma ärenden", c(s.anonymous)),
-        ("Andel anonyma", _share_cell(s.anonymous_share, s.total, threshold)),
+        ("Andel anonyma", _share_cell(s.anonymous_share, s.total, threshold, s.anonymous)),
         ("Ärenden med tidsgräns för återkoppling", c(t.with_deadline)),
         ("Återkoppling i tid", c(t.on_time)),
         ("Återkoppling för sent", c(t.late)),
         ("Tidsgränsen ännu inte passerad", c(t.pending)),
-        ("Andel återkoppling i tid", _share_cell(t.share, t.decided, threshold)),
+        ("Andel återkoppling i tid", _share_cell(t.share, t.decided, threshold, t.on_time)),
         ("Arbetsdagar till återkoppling, median", _days_cell(s.median_days, s.answered, threshold)),
         ("Arbetsdagar till återkoppling, 90:e percentil", _days_cell(s.p90_days, s.answered, threshold)),
+        ("Ärenden med registrerad åtgärd", c(s.with_action)),
+        ("Ärenden med registrerad förebyggande åtgärd", c(s.with_preventive_action)),
         (f"Öppna {when}", c(s.open_at_end)),
         (f"Försenade {when}", c(s.overdue_at_end)),
     ]
@@ -207,17 +222,22 @@ def _timeliness_row(b_name: str, count: int, t: Timeliness, threshold: int) -> l
     def c(n: int) -> str:
         return count_cell(n, threshold)
 
-    return [b_name, c(count), c(t.with_deadline), c(t.on_time), c(t.late), _share_cell(t.share, t.decided, threshold)]
+    return [b_name, c(count), c(t.with_deadline), c(t.on_time), c(t.late),
+            _share_cell(t.share, t.decided, threshold, t.on_time)]
 
 
 def _org_section(s: PeriodStats, threshold: int) -> str:
     def c(n: int) -> str:
         return count_cell(n, threshold)
 
+    table = [[m.count(k) for k in KINDS] for m in s.months]
+    hide = suppressed_table(table, threshold) if table else []
     month_rows = [
-        [f"{month_label(m.month)} {m.month[:4]}", *(c(m.count(k)) for k in KINDS), c(m.total)] for m in s.months
+        [f"{month_label(m.month)} {m.month[:4]}", *(cell(n, h, threshold) for n, h in zip(counts, hides, strict=True)),
+         c(m.total)]
+        for m, counts, hides in zip(s.months, table, hide, strict=True)
     ]
-    month_rows.append(["Summa", *(c(b.count) for b in s.kinds), c(s.total)])
+    month_rows.append(["Summa", *group_cells([b.count for b in s.kinds], threshold), c(s.total)])
     dept_rows = [_timeliness_row(b.name, b.count, t, threshold)
                  for b, t in zip(s.departments, s.department_timeliness, strict=True)]
     return "".join([
@@ -233,9 +253,13 @@ def _org_section(s: PeriodStats, threshold: int) -> str:
         f"<figure>{on_time_svg(s, threshold)}</figure>",
         _table(["Avdelning", "Inkomna", "Med tidsgräns", "I tid", "För sent", "Andel i tid"], dept_rows),
         "<h3>Per enhet</h3>",
-        _table(["Enhet", "Avdelning", "Inkomna"], [[b.name, b.group, c(b.count)] for b in s.units], 2),
+        _table(["Enhet", "Avdelning", "Inkomna"],
+               [[b.name, b.group, shown] for b, shown in zip(s.units, group_cells([b.count for b in s.units], threshold),
+                                                             strict=True)], 2),
         "<h3>Per kanal</h3>",
-        _table(["Kanal", "Inkomna"], [[b.name, c(b.count)] for b in s.channels] or [["–", "0"]]),
+        _table(["Kanal", "Inkomna"],
+               [[b.name, shown] for b, shown in zip(s.channels, group_cells([b.count for b in s.channels], threshold),
+                                                    strict=True)] or [["–", "0"]]),
         "<h3>Markeringar</h3>",
         _table(["Markering", "Ärenden"], [[b.name, c(b.count)] for b in s.flags]),
         "</section>",
@@ -258,7 +282,8 @@ def report_html(stats: Sequence[PeriodStats], threshold: int = DEFAULT_THRESHOLD
         (
             f'<p class="note">Ett ärende räknas till den period då det kom in. Antal under {threshold} '
             f"visas som ”{_e(hidden(threshold))}”, liksom andelar och tider som bygger på färre än "
-            f"{threshold} ärenden, så att ingen enskild kan pekas ut. Återkoppling i tid betyder senast den dag "
+            f"{threshold} ärenden eller som skulle ge ett sådant litet antal tillbaka, så att ingen enskild kan pekas "
+            f"ut; ”{SECONDARY}” står för ett antal som döljs för att ett litet antal annars kan räknas fram. Återkoppling i tid betyder senast den dag "
             "tidsgränsen anger; anonyma ärenden har ingen tidsgräns och ingår inte i andelen, inte heller ärenden "
             "vars tidsgräns ännu inte har passerats. Arbetsdagar räknas från den arbetsdag ärendet kom in "
             "(efter kl. 17 eller en helgdag: nästa arbetsdag). Median och 90:e percentil är beräknade enligt "

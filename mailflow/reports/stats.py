@@ -16,6 +16,8 @@ the organization's time zone (the calendar's `tz`). Definitions:
 - Median and 90th percentile are nearest-rank: the value at rank ceil(p/100 * n)
   of the sorted list (so the median of an even number of values is the lower middle
   one, and always one of the observed values).
+- With a recorded action: cases with an `action` (åtgärd) event, however it was recorded (the web, `#åtgärd`);
+  likewise for a preventive measure (`preventive_action`).
 - Open at period end: neither answered nor closed by the end of the period's last
   day. Overdue at period end: open then, with its deadline passed at that moment
   (`feedback_due` on or before the last day). For a period not yet over at
@@ -138,6 +140,8 @@ class PeriodStats:
     measured_on: date  # the day open and overdue were taken: the period's last day, or `as_of` if earlier
     months: tuple[MonthRow, ...]
     department_timeliness: tuple[Timeliness, ...]  # same order as `departments`
+    with_action: int = 0  # cases with a recorded action (åtgärd)
+    with_preventive_action: int = 0  # cases with a recorded preventive measure
 
     @property
     def anonymous_share(self) -> float | None:
@@ -259,4 +263,6 @@ def period_stats(
         department_timeliness=tuple(
             _timeliness(b.key, b.name, by_dept.get(b.key, []), tz, today) for b in dept_buckets
         ),
+        with_action=sum(1 for r in cases if r.has_action),
+        with_preventive_action=sum(1 for r in cases if r.has_preventive_action),
     )

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from mailflow.reports.labels import KINDS
 from mailflow.reports.stats import PeriodStats, Timeliness
@@ -23,8 +24,64 @@ DEFAULT_THRESHOLD = 3
 CSV_HEADER = ("organization", "period", "dimension", "key", "value")
 
 
+# a count hidden because it would give a small count back (the group's total minus the others)
+SECONDARY = ".."
+
+
 def hidden(threshold: int) -> str:
     return f"<{threshold}"
+
+
+def small(n: int, threshold: int) -> bool:
+    return 0 < n < threshold
+
+
+def share_hidden(n: int, base: int, threshold: int) -> bool:
+    """A share n/base gives back a small count when the base is small, or when n or base - n is small
+    ("Andel anonyma 2 %" of 43 cases is one case)."""
+    return base < threshold or small(n, threshold) or small(base - n, threshold)
+
+
+def suppressed(counts: Sequence[int], threshold: int) -> list[bool]:
+    """Which counts of a group whose total is shown must be hidden: the small ones, and when only one is
+    small, the next smallest as well (else the total minus the others gives it back)."""
+    hide = [small(n, threshold) for n in counts]
+    if sum(hide) == 1:
+        others = sorted((n, i) for i, n in enumerate(counts) if not hide[i] and n > 0)
+        if others:
+            hide[others[0][1]] = True
+    return hide
+
+
+def suppressed_table(rows: Sequence[Sequence[int]], threshold: int) -> list[list[bool]]:
+    """The same for a table whose row and column sums are shown: repeated over rows and columns until
+    no row or column has a single hidden count left."""
+    hide = [[small(n, threshold) for n in r] for r in rows]
+    changed = True
+    while changed:
+        changed = False
+        lines = [[(i, j) for j in range(len(r))] for i, r in enumerate(rows)]
+        lines += [[(i, j) for i in range(len(rows))] for j in range(len(rows[0]) if rows else 0)]
+        for line in lines:
+            if sum(hide[i][j] for i, j in line) != 1:
+                continue
+            others = sorted((rows[i][j], i, j) for i, j in line if not hide[i][j] and rows[i][j] > 0)
+            if others:
+                _, i, j = others[0]
+                hide[i][j] = True
+                changed = True
+    return hide
+
+
+def group_cells(counts: Sequence[int], threshold: int) -> list[str]:
+    """A group's counts as shown: '<3' for small ones, '..' for those hidden so as not to give one back."""
+    return [cell(n, h, threshold) for n, h in zip(counts, suppressed(counts, threshold), strict=True)]
+
+
+def cell(n: int, hide: bool, threshold: int) -> str:
+    if not hide:
+        return str(n)
+    return hidden(threshold) if small(n, threshold) else SECONDARY
 
 
 def count_cell(n: int, threshold: int) -> str:
@@ -32,11 +89,12 @@ def count_cell(n: int, threshold: int) -> str:
     return hidden(threshold) if 0 < n < threshold else str(n)
 
 
-def decimal_cell(value: float | None, base: int, threshold: int) -> str:
-    """A share (3 decimals, decimal comma); '<3' when it rests on fewer cases than the threshold."""
+def decimal_cell(value: float | None, base: int, threshold: int, n: int | None = None) -> str:
+    """A share (3 decimals, decimal comma); '<3' when it rests on fewer cases than the threshold, or would
+    give a small count back (`n` of `base`)."""
     if value is None:
         return ""
-    if base < threshold:
+    if base < threshold or (n is not None and share_hidden(n, base, threshold)):
         return hidden(threshold)
     return f"{value:.3f}".replace(".", ",")
 
@@ -85,6 +143,7 @@ def stats_json(s: PeriodStats) -> dict[str, object]:
             "median_working_days": s.median_days,
             "p90_working_days": s.p90_days,
         },
+        "actions": {"cases_with_action": s.with_action, "cases_with_preventive_action": s.with_preventive_action},
         "open_at_end": s.open_at_end,
         "open_measured_on": s.measured_on.isoformat(),
         "overdue_at_end": s.overdue_at_end,
@@ -106,24 +165,26 @@ def csv_rows(s: PeriodStats, threshold: int = DEFAULT_THRESHOLD) -> list[tuple[s
     def count(dimension: str, key: str, n: int) -> None:
         rows.append((dimension, key, count_cell(n, threshold)))
 
+    def group(dimension: str, buckets: Sequence[Any]) -> None:
+        for b, shown in zip(buckets, group_cells([b.count for b in buckets], threshold), strict=True):
+            rows.append((dimension, b.name, shown))
+
     t = s.timeliness
     count("total", "", s.total)
-    for b in s.kinds:
-        count("kind", b.name, b.count)
-    for b in s.channels:
-        count("channel", b.name, b.count)
-    for b in s.departments:
-        count("department", b.name, b.count)
-    for b in s.units:
-        count("unit", b.name, b.count)
+    group("kind", s.kinds)
+    group("channel", s.channels)
+    group("department", s.departments)
+    group("unit", s.units)
     for b in s.flags:
         count("flag", b.name, b.count)
-    rows.append(("anonymous_share", "", decimal_cell(s.anonymous_share, s.total, threshold)))
+    rows.append(("anonymous_share", "", decimal_cell(s.anonymous_share, s.total, threshold, s.anonymous)))
     count("feedback_with_deadline", "", t.with_deadline)
     count("feedback_on_time", "", t.on_time)
     count("feedback_late", "", t.late)
     count("feedback_pending", "", t.pending)
-    rows.append(("feedback_on_time_share", "", decimal_cell(t.share, t.decided, threshold)))
+    rows.append(("feedback_on_time_share", "", decimal_cell(t.share, t.decided, threshold, t.on_time)))
+    count("cases_with_action", "", s.with_action)
+    count("cases_with_preventive_action", "", s.with_preventive_action)
     count("feedback_answered", "", s.answered)
     rows.append(("working_days_median", "", days_cell(s.median_days, s.answered, threshold)))
     rows.append(("working_days_p90", "", days_cell(s.p90_days, s.answered, threshold)))
@@ -132,11 +193,13 @@ def csv_rows(s: PeriodStats, threshold: int = DEFAULT_THRESHOLD) -> list[tuple[s
     for dt in s.department_timeliness:
         count("department_on_time", dt.name, dt.on_time)
         count("department_late", dt.name, dt.late)
-        rows.append(("department_on_time_share", dt.name, decimal_cell(dt.share, dt.decided, threshold)))
-    for m in s.months:
+        rows.append(("department_on_time_share", dt.name, decimal_cell(dt.share, dt.decided, threshold, dt.on_time)))
+    table = [[m.count(k) for k in KINDS] for m in s.months]
+    hide = suppressed_table(table, threshold) if table else []
+    for m, counts, hidden_row in zip(s.months, table, hide, strict=True):
         count("month", m.month, m.total)
-        for k in KINDS:
-            count(f"month_{k}", m.month, m.count(k))
+        for k, n, h in zip(KINDS, counts, hidden_row, strict=True):
+            rows.append((f"month_{k}", m.month, cell(n, h, threshold)))
     return [(s.org_name, s.period.key, d, k, v) for d, k, v in rows]
 
 

@@ -385,18 +385,19 @@ def test_csv_hides_counts_under_the_threshold(nm_t1: PeriodStats, nk_t1: PeriodS
     assert nm("unit", "Sabbatsbergs vård- och omsorgsboende") == "<3"
     assert nm("unit", "Dagverksamheten för äldre, Norrmalm") == "0"  # zero identifies nobody
     assert nm("flag", "Lex Sarah") == "<3"
-    assert nm("anonymous_share") == "0,100"
+    assert nm("anonymous_share") == "<3"  # 0,100 of 10 cases would give the one anonymous case back
     assert (nm("feedback_on_time"), nm("feedback_late"), nm("feedback_on_time_share")) == ("6", "3", "0,667")
     assert (nm("working_days_median"), nm("working_days_p90")) == ("4", "16")
     assert (nm("open_at_end"), nm("overdue_at_end")) == ("3", "<3")
-    assert nm("department_on_time_share", "Avdelningen för äldreomsorg") == "0,800"
+    assert nm("department_on_time_share", "Avdelningen för äldreomsorg") == "<3"  # 4 of 5: one late case
     assert nm("department_on_time_share", "Förskoleavdelningen") == "<3"  # rests on one case
     assert (nm("month", "2026-02"), nm("month_complaint", "2026-01"), nm("month_praise", "2026-02")) == ("3", "<3", "0")
 
     def nk(dimension: str, key: str = "") -> str:
         return c[(NK_NAME, "2026-T1", dimension, key)]
 
-    assert (nk("kind", "klagomål"), nk("open_at_end"), nk("feedback_on_time_share")) == ("3", "<3", "0,750")
+    # one small kind beside a shown total: the next smallest is hidden too, else the total gives it back
+    assert (nk("kind", "klagomål"), nk("open_at_end"), nk("feedback_on_time_share")) == ("..", "<3", "<3")
 
 
 def test_csv_threshold_is_configurable(nm_t1: PeriodStats) -> None:
@@ -457,14 +458,15 @@ def test_html_report_is_well_formed_self_contained_and_hides_small_counts(
     assert months[1] == ["januari 2026", "<3", "0", "0", "<3"]
     assert months[-1] == ["Summa", "8", "<3", "<3", "10"]
     depts = {r[0]: r for r in table_after(root, NM_NAME, "Återkoppling i tid per avdelning")[1:]}
-    assert depts["Avdelningen för äldreomsorg"] == ["Avdelningen för äldreomsorg", "6", "5", "4", "<3", "80\u00a0%"]
+    # 80 % of 5 beside "<3" late would give the one late case back
+    assert depts["Avdelningen för äldreomsorg"] == ["Avdelningen för äldreomsorg", "6", "5", "4", "<3", "<3"]
     assert depts["Förskoleavdelningen"][-1] == "<3"
 
     # the side-by-side comparison
     comparison = next(s for s in root.iter("section") if s.findtext("h2") == "Jämförelse mellan förvaltningarna")
     rows = [["".join(c.itertext()) for c in tr] for tr in comparison.iter("tr")]
     assert rows[0] == ["", NM_NAME, NK_NAME]
-    assert ["Andel återkoppling i tid", "67\u00a0%", "75\u00a0%"] in rows
+    assert ["Andel återkoppling i tid", "67\u00a0%", "<3"] in rows  # Nacka: 3 of 4, one late
     assert ["Inkomna ärenden", "10", "4"] in rows
 
     # charts: hidden values are labelled, never drawn to scale
@@ -616,3 +618,30 @@ def test_digest_refuses_unknown_event_and_triage_kinds() -> None:
         DigestEvent("NM-2026-0001", "reply", SINCE)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         TriageItem("spam", SINCE)  # type: ignore[arg-type]
+
+
+def test_suppression_hides_what_gives_a_small_count_back() -> None:
+    from mailflow.reports.tabular import share_hidden, suppressed, suppressed_table
+
+    # the year: "Anonyma ärenden <3" beside "Andel anonyma 2 %" of 43 cases
+    assert share_hidden(1, 43, 3)
+    assert share_hidden(2, 43, 3)  # "Återkoppling i tid <3" beside its share
+    assert share_hidden(41, 43, 3)  # 95 % of 43: two cases are the rest
+    assert not share_hidden(10, 43, 3) and not share_hidden(0, 43, 3) and not share_hidden(43, 43, 3)
+    assert share_hidden(2, 2, 3)  # a share of two cases
+    assert suppressed([40, 2, 0], 3) == [True, True, False]  # total 42 shown: 40 would give the 2 back
+    assert suppressed([30, 1, 2], 3) == [False, True, True]  # two small ones: the total gives only their sum
+    assert suppressed([5, 7, 0], 3) == [False, False, False]
+    table = [[5, 1, 4], [6, 7, 8]]  # rows and columns with shown sums
+    hide = suppressed_table(table, 3)
+    assert hide[0][1]
+    for row in hide:
+        assert sum(row) != 1
+    for j in range(3):
+        assert sum(hide[i][j] for i in range(2)) != 1
+
+
+def test_html_report_hides_the_share_of_a_suppressed_count(nm_t1: PeriodStats) -> None:
+    html = report_html([nm_t1])
+    assert "Andel anonyma</td><td class=\"n\">&lt;3<" in html
+    assert "Ärenden med registrerad åtgärd" in html
