@@ -283,7 +283,8 @@ def report_html(stats: Sequence[PeriodStats], threshold: int = DEFAULT_THRESHOLD
             f'<p class="note">Ett ärende räknas till den period då det kom in. Antal under {threshold} '
             f"visas som ”{_e(hidden(threshold))}”, liksom andelar och tider som bygger på färre än "
             f"{threshold} ärenden eller som skulle ge ett sådant litet antal tillbaka, så att ingen enskild kan pekas "
-            f"ut; ”{SECONDARY}” står för ett antal som döljs för att ett litet antal annars kan räknas fram. Återkoppling i tid betyder senast den dag "
+            f"ut; ”{SECONDARY}” står för ett antal som döljs för att ett litet antal annars kan räknas fram. "
+            "Återkoppling i tid betyder senast den dag "
             "tidsgränsen anger; anonyma ärenden har ingen tidsgräns och ingår inte i andelen, inte heller ärenden "
             "vars tidsgräns ännu inte har passerats. Arbetsdagar räknas från den arbetsdag ärendet kom in "
             "(efter kl. 17 eller en helgdag: nästa arbetsdag). Median och 90:e percentil är beräknade enligt "

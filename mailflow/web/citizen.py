@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
 import secrets
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
