@@ -1,7 +1,7 @@
 """the e-service: staff accounts, sessions, the access log, counters, shared keys, form submissions
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0004b
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0004b"
 branch_labels = None
 depends_on = None
 
