@@ -2,6 +2,7 @@
 #  - Python 3.11 or newer
 #  - Debian's dovecot-imapd (installed with apt-get when running as root)
 #  - for the tests: Debian's postgresql (need_postgres, called by scripts/test)
+#  - for the browser tests: Debian's chromium and chromium-driver, npm's axe-core (need_chromium)
 #  - a virtual environment in .venv with mailflow and its dev extras
 set -euo pipefail
 
@@ -35,6 +36,19 @@ need_postgres() {
   if [ -n "${MAILFLOW_TEST_POSTGRES_URL:-}" ] || [ "${MAILFLOW_TEST_SKIP_POSTGRES:-}" = 1 ]; then return; fi
   if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then return; fi
   WHAT_FOR="the tests' throwaway PostgreSQL" apt_install postgresql
+}
+
+need_chromium() {
+  # the browser tests: Debian's chromium and chromium-driver, and npm's axe-core for the accessibility check
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    WHAT_FOR="the browser tests of the web" apt_install chromium chromium-driver
+  fi
+  if [ ! -f .cache/axe-core/node_modules/axe-core/axe.min.js ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      WHAT_FOR="axe-core for the browser tests' accessibility check" apt_install npm
+    fi
+    npm install --prefix .cache/axe-core --no-save --no-audit --no-fund --loglevel=error axe-core@4 >/dev/null
+  fi
 }
 
 need_venv() {

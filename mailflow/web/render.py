@@ -32,6 +32,15 @@ def format_date(d: date | datetime | None, lang: str) -> str:
         return longdate(d, lang if lang in ("sv", "en") else "sv")
 
 
+def detail(value: Any) -> str:
+    """An event's detail value as a reader wants it: lists joined, nothing as a dash."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "–"
+    if value is None or value == "":
+        return "–"
+    return str(value)
+
+
 class Pages:
     """Renders the web's pages; an environment per language, made on first use."""
 
@@ -59,6 +68,7 @@ class Pages:
                 env.filters["channel"] = lambda c: channel_label(c, lang)
                 env.filters["flag"] = lambda f: flag_label(f, lang)
                 env.filters["status"] = lambda s: STATUS_NAMES.get(lang, STATUS_NAMES["sv"]).get(s, s)
+                env.filters["detail"] = detail
                 env.globals["languages"] = texts.NAMES
                 self._envs[lang] = env
             return env

@@ -36,6 +36,7 @@ from mailflow.adapters.tables import (
 from mailflow.labels import FLAG_LABELS, KIND_LABELS
 from mailflow.pipeline import web as web_pipeline
 from mailflow.pipeline.deidentify import name_parts, scrub
+from mailflow.text import summary as one_line
 from mailflow.web import access, security, texts
 from mailflow.web.access import Actor
 from mailflow.web.render import SECURITY_HEADERS
@@ -268,6 +269,22 @@ def _units(state: WebState, actor: Actor) -> list[tuple[str, str]]:
     return out
 
 
+def summaries(s: Session, case_ids: list[int]) -> dict[int, str]:
+    """One de-identified line per case: the first message's subject, or its text where the subject is the web
+    form's fixed one."""
+    if not case_ids:
+        return {}
+    q = (select(MessageRow.case_id, MessageRow.text, MessageRow.subject)
+         .where(MessageRow.case_id.in_(case_ids), MessageRow.direction == "in")
+         .order_by(MessageRow.case_id, MessageRow.at, MessageRow.id))
+    fixed = set(web_pipeline.SUBJECTS.values())
+    out: dict[int, str] = {}
+    for case_id, text, subject in s.execute(q):
+        if case_id not in out:
+            out[case_id] = one_line((text if subject in fixed else subject) or text or "", 100)
+    return out
+
+
 @signed_in
 async def cases(request: Request, state: WebState, actor: Actor, session_id: str) -> Response:
     filters = _filters(request)
@@ -276,10 +293,12 @@ async def cases(request: Request, state: WebState, actor: Actor, session_id: str
         rows = list(s.execute(case_query(s, state, actor, filters).limit(PAGE_SIZE + 1)).scalars())
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
-        lines = queries.summaries(s, [r.id for r in rows if r.id is not None])
+        lines = summaries(s, [r.id for r in rows if r.id is not None])
     today = _today(state)
+    names = {(o.id, u.id): u.name for o in state.config.organizations for u in o.units}
     items = [{"row": r, "summary": "" if access.restricted(r) else lines.get(r.id or 0, ""),
-              "restricted": access.restricted(r),
+              "restricted": access.restricted(r), "unit": names.get((r.org_id, r.unit_id or ""), r.unit_id),
+              "received": r.received_at.astimezone(state.config.org_timezone(state.config.org(r.org_id))),
               "overdue": r.status in queries.ACTIVE and r.feedback_due is not None and r.feedback_due < today}
              for r in rows]
     orgs = [o for o in state.config.organizations if o.id in access.orgs_of(actor, [x.id for x in state.config.organizations])]

@@ -1,0 +1,128 @@
+"""End to end in a real headless browser (Debian's chromium and chromium-driver, through Selenium).
+
+A citizen fills in the form with åäö and an attachment, sees the receipt, and the
+acknowledgment reaches the SMTP listener after a pass of the service; the
+registrar signs in, finds the case by search, moves it to another unit, records
+an action, and the new unit's manager gets the forward. axe-core checks the form,
+the case list and the case page for serious or critical WCAG 2.1 A/AA violations.
+Screenshots of the pages go to $MAILFLOW_SCREENSHOTS when it is set.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailflow.testing.browser import Browser, WebServer, chromium_paths
+from mailflow.web import users
+from mailflow.web.app import create_app
+from tests.conftest import World
+
+pytestmark = pytest.mark.skipif(chromium_paths() is None, reason="needs Debian's chromium and chromium-driver")
+
+PASSWORD = "correct horse battery"
+REGISTRAR = "registrator.norrmalm@stockholm.example.se"
+NEW_MANAGER = "enhetschef.sabbatsberg.norrmalm@stockholm.example.se"
+TEXT = ("Hemtjänsten kom inte på tisdagen och min mamma Märta fick vänta hela dagen på hjälp med maten. "
+        "Det är inte acceptabelt – åäö ÅÄÖ.")
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    b = Browser()
+    yield b
+    b.quit()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    where = Path(os.environ.get("MAILFLOW_SCREENSHOTS") or tmp_path / "screenshots")
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+def serious(violations: list[dict[str, Any]]) -> list[str]:
+    return [f"{v['id']} ({v['impact']}): {v.get('description', '')}" for v in violations
+            if v.get("impact") in ("serious", "critical")]
+
+
+def sent_to(world: World, address: str) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(m.data, policy=email.policy.default)  # type: ignore[misc]
+            for m in world.sent() if address in m.rcpt_tos]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_citizen_and_registrar_in_a_real_browser(world: World, browser: Browser, shots: Path,
+                                                       tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    server = WebServer(create_app(world.config, world.store, world.service())).start()
+    d = browser.driver
+    try:
+        # -- the citizen ------------------------------------------------------------------------
+        d.get(f"{server.url}/norrmalm/")
+        assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "sv"
+        assert not serious(browser.axe()), serious(browser.axe())
+        browser.screenshot(shots / "1-form.png")
+        d.find_element(By.ID, "text").send_keys(TEXT)
+        d.find_element(By.ID, "name").send_keys("Åsa Öberg")
+        d.find_element(By.ID, "email").send_keys("asa.oberg@example.com")
+        picture = tmp_path / "trappan åäö.png"
+        picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+        d.find_element(By.ID, "files").send_keys(str(picture))
+        d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        receipt = d.find_element(By.TAG_NAME, "main").text
+        ref = re.search(r"NM-\d{4}-\d{4}", receipt)
+        assert ref, receipt
+        ref_ = ref.group(0)
+        assert "asa.oberg" not in receipt and "Åsa" not in receipt and ref_ not in d.current_url
+        browser.screenshot(shots / "2-receipt.png")
+
+        await world.run_once()
+        acks = [m for m in sent_to(world, "asa.oberg@example.com") if m["X-Mailflow-Purpose"] == "ack"]
+        assert len(acks) == 1 and ref_ in str(acks[0]["Subject"])
+        case = world.case(ref_)
+        assert case["channel"] == "web" and "åäö ÅÄÖ" in case["messages"][0]["text"]
+
+        # -- the registrar ---------------------------------------------------------------------------
+        users.add(world.config, world.store, REGISTRAR, "registrar", "norrmalm", [], PASSWORD,
+                  world.service().clock.now())
+        d.get(f"{server.url}/staff/cases")
+        d.find_element(By.ID, "email").send_keys(REGISTRAR)
+        d.find_element(By.ID, "password").send_keys(PASSWORD)
+        d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+        d.find_element(By.ID, "q").send_keys("märta")
+        d.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        links = d.find_elements(By.CSS_SELECTOR, "table.cases a")
+        assert [a.text for a in links] == [ref_]
+        assert not serious(browser.axe()), serious(browser.axe())
+        browser.screenshot(shots / "3-case-list.png")
+        links[0].click()
+        assert ref_ in d.find_element(By.TAG_NAME, "h1").text
+        assert not serious(browser.axe()), serious(browser.axe())
+        browser.screenshot(shots / "4-case-page.png")
+
+        Select(d.find_element(By.ID, "unit-arg")).select_by_value("sabbatsberg")
+        d.find_element(By.ID, "unit-arg").find_element(By.XPATH, "./ancestor::form//button").click()
+        assert "sparad" in d.find_element(By.TAG_NAME, "main").text.lower() or "saved" in \
+            d.find_element(By.TAG_NAME, "main").text.lower()
+        d.find_element(By.ID, "action-text").send_keys("Vi har pratat med personalgruppen om tiderna.")
+        d.find_element(By.ID, "action-text").find_element(By.XPATH, "./ancestor::form//button").click()
+        browser.screenshot(shots / "5-case-after-actions.png")
+        case = world.case(ref_)
+        assert case["unit"] == "sabbatsberg"
+        assert any(e["kind"] == "action" and e["actor"] == REGISTRAR for e in case["events"])
+
+        await world.run_once()
+        forwards = [m for m in sent_to(world, NEW_MANAGER) if m["X-Mailflow-Purpose"] == "forward"]
+        assert len(forwards) == 1 and ref_ in str(forwards[0]["Subject"])
+    finally:
+        server.stop()
