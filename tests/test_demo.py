@@ -25,3 +25,7 @@ def test_demo_registers_the_samples_and_shows_acknowledgments() -> None:
     assert "Min mor på Ektorp" in out  # raw UTF-8 subject read correctly
     assert "Ni når mig på [telefon]." in out  # de-identified in the register
     assert "Traceback" not in result.stderr
+    # the web: started on a local port, the form answered, a demo sign-in per role
+    assert "/norrmalm/ -> 200" in out and "The register:" in out
+    for role in ("registrar", "manager", "lex_sarah", "admin"):
+        assert f"  {role}" in out

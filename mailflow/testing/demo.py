@@ -3,7 +3,9 @@
 Run by `scripts/demo`. It uses the shipped config/mailflow.toml unchanged (which
 points at 127.0.0.1:10143 and :10025), a fresh SQLite database in var/demo/,
 delivers samples/*.eml to the organizations' complaints mailboxes, runs
-`mailflow run --once`, and prints the cases and what mailflow sent.
+`mailflow run --once`, and prints the cases and what mailflow sent; then starts
+the web (the form and the register) on 127.0.0.1:8080 with a demo sign-in per
+role, which `--keep` leaves running.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from mailflow import config as config_mod
 from mailflow.testing.dovecot import Dovecot
@@ -48,6 +51,44 @@ def _mailflow(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
+DEMO_PASSWORD = "demo-password"
+WEB_PORT = 8080
+
+
+def _start_web(cfg_path: Path, env: dict[str, str]) -> Any:
+    """The web on 127.0.0.1:8080 (or a free port), with a demo sign-in per role."""
+    from datetime import datetime, timezone
+
+    from mailflow.adapters.store import Store
+    from mailflow.testing.browser import WebServer, free_port
+    from mailflow.web import users
+    from mailflow.web.app import create_app
+
+    cfg = config_mod.load(cfg_path, env=env)
+    store = Store(cfg.service.database_url)
+    now = datetime.now(timezone.utc)
+    norrmalm = next((o for o in cfg.organizations if o.id == "norrmalm"), cfg.organizations[0])
+    unit = norrmalm.units[0]
+    sign_ins = [
+        (norrmalm.registrar, "registrar", norrmalm.id, []),
+        (unit.manager, "manager", norrmalm.id, [u.id for u in norrmalm.units if u.manager == unit.manager]),
+        (norrmalm.lex_sarah.handler, "lex_sarah", norrmalm.id, []),
+        ("admin@mailflow.example", "admin", None, []),
+    ]
+    for email_, role, org_id, units in sign_ins:
+        users.add(cfg, store, email_, role, org_id, units, DEMO_PASSWORD, now)
+    server = WebServer(create_app(cfg, store), WEB_PORT if _port_free(WEB_PORT) else free_port()).start()
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.url}/{norrmalm.id}/", timeout=30) as page:  # noqa: S310  our own loopback
+        print(f"GET {server.url}/{norrmalm.id}/ -> {page.status} ({len(page.read())} bytes)")
+    print(f"The form:      {server.url}/   ({', '.join(f'{server.url}/{o.id}/' for o in cfg.organizations)})")
+    print(f"The register:  {server.url}/staff   (sign in with one of these, password {DEMO_PASSWORD!r}):")
+    for email_, role, _org, units in sign_ins:
+        print(f"  {role:<10} {email_}" + (f"  (units: {', '.join(units)})" if units else ""))
+    return server
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="mailflow demo on local servers")
     ap.add_argument("--keep", action="store_true", help="leave Dovecot and the SMTP listener running")
@@ -73,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             if box is not None:
                 env[box.password_env] = PASSWORD
 
+    web = None
     started = time.monotonic()
     _heading("Starting a local Dovecot (IMAP) and SMTP listener")
     dovecot = Dovecot(mail_root, port=imap_port, password=PASSWORD).start()
@@ -113,17 +155,23 @@ def main(argv: list[str] | None = None) -> int:
             msg = email.message_from_bytes(acks[0].data, policy=email.policy.default)
             body = msg.get_body(("plain",))
             print(body.get_content() if body is not None else "")
+        _heading("The web: the citizens' form and the staff's register")
+        web = _start_web(cfg_path, env)
         _heading("Done")
         print(f"{len(sink.received)} mails sent, demo took {time.monotonic() - started:.1f} s. "
               f"Database: {work / 'mailflow.db'}")
+        if not args.keep:
+            print("`scripts/demo --keep` leaves the servers and the web running to try them.")
         if args.keep:
-            print("Servers are still running; stop them with Ctrl-C.")
+            print("Servers and the web are still running; stop them with Ctrl-C.")
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
     finally:
+        if web is not None:
+            web.stop()
         sink.stop()
         dovecot.stop()
         shutil.rmtree(mail_root, ignore_errors=True)
