@@ -210,16 +210,20 @@ def case_records_between(session: Session, org_id: str, start: datetime, end: da
     ORM objects (and without each case's first message) keeps the yearly report to seconds.
     """
     table = CaseRow.__table__  # type: ignore[attr-defined]
-    cols = [table.c[name] for name in _RECORD_COLUMNS]
+    cols = [table.c.id] + [table.c[name] for name in _RECORD_COLUMNS]
     q = (select(*cols).where(table.c.org_id == org_id, table.c.received_at >= start, table.c.received_at < end)
          .order_by(table.c.received_at, table.c.id))
+    rows = list(session.connection().execute(q))
+    notes = recorded_actions(session, [row[0] for row in rows])  # the statistics count cases with an action
     out = []
-    for row in session.connection().execute(q):
-        values = dict(zip(_RECORD_COLUMNS, row, strict=True))
+    for row in rows:
+        values = dict(zip(_RECORD_COLUMNS, row[1:], strict=True))
         values["kind"] = Kind(values["kind"])
         values["status"] = Status(values["status"])
         values["flags"] = tuple(values["flags"] or ())
-        out.append(CaseRecord(summary="", **values))
+        done = notes.get(row[0], frozenset())
+        out.append(CaseRecord(summary="", has_action="action" in done,
+                              has_preventive_action="preventive_action" in done, **values))
     return out
 
 

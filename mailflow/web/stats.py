@@ -39,10 +39,10 @@ def _stats(state: WebState, actor: Actor, org_ids: list[str], period: Period) ->
         start = datetime.combine(period.start, datetime.min.time(), tzinfo=cal.tz) - timedelta(days=1)
         end = datetime.combine(period.end, datetime.min.time(), tzinfo=cal.tz) + timedelta(days=2)
         with state.store.transaction(readonly=True) as reg:
-            rows = list(reg.session.execute(
-                select(CaseRow).where(access.visible(actor), CaseRow.org_id == org.id, CaseRow.received_at >= start,
-                                      CaseRow.received_at < end).order_by(CaseRow.received_at, CaseRow.id)).scalars())
-            recs = queries.records(reg.session, rows)
+            mine = {r for r in reg.session.execute(select(CaseRow.ref).where(
+                access.visible(actor), CaseRow.org_id == org.id, CaseRow.received_at >= start,
+                CaseRow.received_at < end)).scalars()}
+            recs = [r for r in queries.case_records_between(reg.session, org.id, start, end) if r.ref in mine]
         out.append(period_stats(org, period, recs, cal, as_of=now))
     return out
 
