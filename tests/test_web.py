@@ -381,3 +381,28 @@ async def test_registrar_moves_a_case_records_an_action_answers_and_closes(world
     report = await web.client.get("/staff/statistics/report.html?org=norrmalm&period=2026")
     assert report.status_code == 200 and "Ärenden med registrerad åtgärd" in report.text
     assert (await web.client.get("/staff/statistics/report.csv?org=norrmalm&period=2026")).status_code == 200
+
+
+async def test_the_start_page_the_stylesheet_and_the_staffs_other_pages(world: World, web: Web) -> None:
+    start = await web.client.get("/")
+    assert start.status_code == 200 and "/norrmalm/" in start.text and "/nacka/" in start.text
+    css = await web.client.get("/static/web.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert (await web.client.get("/no-such-org/")).status_code == 404
+    assert "Content-Security-Policy" in start.headers and start.headers["X-Frame-Options"] == "DENY"
+    ref = ref_in((await web.send(name="Åsa Öberg", phone="070-123 45 67")).text)  # no e-mail address
+    account(world, REGISTRAR, "registrar")
+    await web.login(REGISTRAR)
+    page = await web.client.get(f"/staff/cases/{ref}")
+    assert "no e-mail address to answer" in page.text or "ingen e-postadress" in page.text
+    csrf = field(page.text, "csrf")
+    refused = await web.client.post(f"/staff/cases/{ref}/answer", data={"csrf": csrf, "text": "Hej!"})
+    assert refused.status_code == 400 and not [o for o in rows(world, select(OutboxRow)) if o.purpose == "feedback"]
+    given = await web.client.post(f"/staff/cases/{ref}/feedback", data={"csrf": csrf, "how": "phone"})
+    assert given.status_code == 303 and world.case(ref)["status"] == "answered"
+    stats = await web.client.get("/staff/statistics", params={"org": "norrmalm", "period": "2026"})
+    assert stats.status_code == 200 and "report.csv?org=norrmalm&amp;period=2026" in stats.text
+    assert (await web.client.get("/staff/statistics", params={"org": "norrmalm", "period": "26"})).status_code == 400
+    assert (await web.client.get("/staff/statistics/report.pdf?org=norrmalm&period=2026")).status_code == 404
+    filtered = await web.client.get("/staff/cases", params={"due": "overdue", "status": "open", "kind": "complaint"})
+    assert filtered.status_code == 200 and f"/staff/cases/{ref}" not in filtered.text

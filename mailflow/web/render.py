@@ -53,15 +53,18 @@ class Pages:
         with self._lock:
             env = self._envs.get(lang)
             if env is None:
-                env = jinja2.Environment(
-                    loader=jinja2.FileSystemLoader(str(self.directory)),
+                options: dict[str, Any] = dict(
                     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-                    undefined=jinja2.StrictUndefined,
-                    extensions=["jinja2.ext.i18n"],
-                    trim_blocks=True,
-                    lstrip_blocks=True,
-                )
-                env.install_gettext_translations(texts.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                loader = jinja2.FileSystemLoader(str(self.directory))
+                try:  # the project's environment per language (catalogs, dates, direction) once it is there
+                    from mailflow import i18n  # type: ignore[attr-defined]
+
+                    env = i18n.make_environment(loader, lang, **options)
+                except ImportError:
+                    env = jinja2.Environment(loader=loader, extensions=["jinja2.ext.i18n"], **options)
+                    env.policies["ext.i18n.trimmed"] = True
+                    env.install_gettext_translations(texts.translations(lang), newstyle=True)  # type: ignore[attr-defined]
                 env.filters["date"] = lambda d: format_date(d, lang)
                 env.filters["shortdate"] = shortdate
                 env.filters["kind"] = lambda k: kind_label(k, lang)

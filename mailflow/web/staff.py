@@ -377,17 +377,17 @@ def _case_page(request: Request, state: WebState, actor: Actor, session_id: str,
                  feedback_ways=FEEDBACK_WAYS)
 
 
-NOTICES = {
-    "saved": "The change is saved.",
-    "answered": "The answer is queued for sending; it counts as feedback.",
-    "feedback": "The feedback is recorded.",
+NOTICES: dict[str, Callable[[], str]] = {  # what the case page says after an action (translated when shown)
+    "saved": lambda: _("The change is saved."),
+    "answered": lambda: _("The answer is queued for sending; it counts as feedback."),
+    "feedback": lambda: _("The feedback is recorded."),
 }
 
 
 @signed_in
 async def case_page(request: Request, state: WebState, actor: Actor, session_id: str) -> Response:
-    notice = NOTICES.get(request.query_params.get("done", ""), "")
-    return _case_page(request, state, actor, session_id, request.path_params["ref"], notice=_(notice) if notice else "")
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    return _case_page(request, state, actor, session_id, request.path_params["ref"], notice=notice() if notice else "")
 
 
 @signed_in
@@ -478,7 +478,8 @@ async def answer(request: Request, state: WebState, actor: Actor, session_id: st
                                              "phone or letter and record it below."))
         first_in, _forward = queries.first_message_ids(s, int(row.id or 0))
         lang = info.language if info.language in texts.LANGUAGES else "sv"
-        subject = texts.gettext_for(lang)("Answer to your message")
+        gettext = texts.gettext_for(lang)
+        subject = gettext("Answer to your message")
         body = state.pages.render("answer.txt.j2", lang, text=text, org=ctx.org, ref=info.ref)
         html = state.pages.render("answer.html.j2", lang, text=text, org=ctx.org, ref=info.ref)
         change = web_pipeline.answer(info, citizen=citizen, first_message_id=first_in, subject=subject, text=body,
