@@ -124,5 +124,15 @@ async def test_citizen_and_registrar_in_a_real_browser(world: World, browser: Br
         await world.run_once()
         forwards = [m for m in sent_to(world, NEW_MANAGER) if m["X-Mailflow-Purpose"] == "forward"]
         assert len(forwards) == 1 and ref_ in str(forwards[0]["Subject"])
+
+        # on a phone, in Finnish: one column, nothing wider than the screen
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        d.get(f"{server.url}/norrmalm/?lang=fi")
+        assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fi"
+        assert d.execute_script("return document.documentElement.clientWidth") == 390
+        assert d.execute_script("return document.documentElement.scrollWidth") <= 390
+        assert not serious(browser.axe()), serious(browser.axe())
+        browser.screenshot(shots / "6-form-phone-fi.png")
     finally:
         server.stop()

@@ -99,10 +99,14 @@ class Browser:
     def screenshot(self, path: Path) -> None:
         """The whole page (not only the window) as a PNG."""
         d = self.driver
-        height = d.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
-        width = d.get_window_size()["width"]
-        d.set_window_size(width, min(int(height) + 150, 6000))
+        width = int(d.execute_script("return document.documentElement.clientWidth"))
+        height = int(d.execute_script("return Math.max(document.body.scrollHeight, "
+                                      "document.documentElement.scrollHeight)"))
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": width, "height": min(height, 6000), "deviceScaleFactor": 1,
+                           "mobile": width < 600})
         d.save_screenshot(str(path))
+        d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     def axe(self) -> list[dict[str, Any]]:
         """axe-core's WCAG 2.1 A/AA violations on the current page (npm's axe-core, installed by scripts/test)."""
