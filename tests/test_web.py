@@ -406,3 +406,46 @@ async def test_the_start_page_the_stylesheet_and_the_staffs_other_pages(world: W
     assert (await web.client.get("/staff/statistics/report.pdf?org=norrmalm&period=2026")).status_code == 404
     filtered = await web.client.get("/staff/cases", params={"due": "overdue", "status": "open", "kind": "complaint"})
     assert filtered.status_code == 200 and f"/staff/cases/{ref}" not in filtered.text
+
+
+async def test_the_log_carries_no_personal_data(world: World, web: Web, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    r = await web.send(name="Åsa Öberg", email="asa.oberg@example.com", phone="070-123 45 67")
+    ref = ref_in(r.text)
+    account(world, REGISTRAR, "registrar")
+    await web.login(REGISTRAR, "wrong password!")
+    await web.login(REGISTRAR)
+    page = await web.client.get(f"/staff/cases/{ref}")
+    await web.client.post(f"/staff/cases/{ref}/identity", data={"csrf": field(page.text, "csrf")})
+    for secret in ("asa.oberg", "Öberg", "070-123", "Hemtjänsten kom inte", REGISTRAR, "127.0.0.1", PASSWORD):
+        assert secret not in caplog.text, secret
+    assert "event=web_submission" in caplog.text and "event=staff_login" in caplog.text
+
+
+def test_user_commands(world: World) -> None:
+    import os
+
+    os.environ["MF_TEST_PASSWORD"] = PASSWORD
+    try:
+        rc, out, err = world.cli("user", "add", HOME_CARE_MANAGER, "--role", "manager", "--org", "norrmalm",
+                                 "--unit", "hemtjanst", "--unit", "sabbatsberg", "--password-env", "MF_TEST_PASSWORD")
+        assert rc == 0, err
+        rc, out, err = world.cli("user", "add", "x@stockholm.example.se", "--role", "manager", "--org", "norrmalm",
+                                 "--unit", "finns-inte", "--password-env", "MF_TEST_PASSWORD")
+        assert rc == 1 and "no unit 'finns-inte'" in err
+        rc, out, err = world.cli("user", "add", "it@stockholm.example.se", "--role", "admin",
+                                 "--password-env", "MF_TEST_PASSWORD")
+        assert rc == 0, err
+        rc, out, _ = world.cli("user", "list")
+        assert HOME_CARE_MANAGER in out and "hemtjanst,sabbatsberg" in out and "(all)" in out
+        assert "$argon2" not in out and PASSWORD not in out
+        rc, out, _ = world.cli("user", "disable", HOME_CARE_MANAGER)
+        assert rc == 0
+        rc, out, _ = world.cli("user", "list")
+        assert "disabled" in out
+        rc, _, err = world.cli("user", "disable", "nobody@example.com")
+        assert rc == 1 and "no account" in err
+    finally:
+        del os.environ["MF_TEST_PASSWORD"]
