@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--web", action="store_true", help="serve the web (form and register) in the same process")
     run.add_argument("--host", default="127.0.0.1", help="with --web: the address to listen on")
     run.add_argument("--port", type=int, default=8080, help="with --web: the port to listen on")
+    run.add_argument("--proxy-headers", action="store_true", help="with --web: trust X-Forwarded-* (see `web`)")
+    run.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="with --web: the trusted proxies")
 
     web = sub.add_parser("web", help="serve the citizens' form (/) and the staff's register (/staff)")
     web.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
@@ -193,7 +195,8 @@ def cmd_run(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         if args.once:
             return _print_pass(asyncio.run(service.run_once()))
         if args.web:
-            return asyncio.run(_serve_with_web(service, args.host, args.port))
+            return asyncio.run(_serve_with_web(service, args.host, args.port, args.proxy_headers,
+                                               args.forwarded_allow_ips))
         return asyncio.run(_serve(service))
     finally:
         if lock is not None:
@@ -229,7 +232,8 @@ async def _serve(service: Any) -> int:
     return 0
 
 
-async def _serve_with_web(service: Any, host: str, port: int) -> int:
+async def _serve_with_web(service: Any, host: str, port: int, proxy_headers: bool = False,
+                          forwarded_allow_ips: str = "127.0.0.1") -> int:
     """The service and the web in one process: a form's mails are sent as soon as it commits."""
     import uvicorn
 
@@ -237,7 +241,7 @@ async def _serve_with_web(service: Any, host: str, port: int) -> int:
 
     app = create_app(service.config, service.store, service)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                           proxy_headers=False))
+                                           proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the service's handlers below
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
