@@ -149,18 +149,37 @@ _NOT_A_NAME = frozenset(
 )
 
 CONDUCT = (
-    "otrevlig", "oförskämd", "arg", "skrek", "skäll", "kallar", "kallade", "pratar till", "pratade till",
+    # harsh
+    "otrevlig", "oförskämd", "arg ", "arga ", "skrek", "skäll", "kallar", "kallade", "pratar till", "pratade till",
     "hånade", "hånar", "sarkastisk", "ironisk", "nonchalant", "respektlös", "kränk", "ignorer", "struntar",
     "suckar", "suckade", "himlade", "slog", "drog", "knuffade", "hårdhänt", "kommer sent", "kom sent",
-    "halvtimme sent", "alltid sent", "sitter med mobilen", "i telefon", "pratar i telefon", "röker",
-    "berusad", "oprofessionell", "hotade", "hotar", "elak", "sur", "kort i tonen", "som ett barn",
-    "som om", "barnsligt", "förnedr", "skämd", "gapar", "fräser", "glömmer", "ljuger", "ljög",
-    "ringer aldrig", "svarar aldrig", "hör aldrig av sig", "vägrar", "vägrade", "tvingade",
-    "lånat pengar", "lånar pengar", "bett honom", "bett henne", "respektlöst", "inte får äta", "hårda",
-    "hård stil", "skrattar", "skrattade", "låser", "hota", "hotar", "pulls", "yanked", "drops her",
-    "drops him", "hurts", "hurt her", "hurt him",
+    "halvtimme sent", "alltid sent", "sitter med mobilen", "i telefon", "pratar i telefon", "röker", "rökte",
+    "berusad", "luktade alkohol", "oprofessionell", "hotade", "hotar", "elak", "sur ", "sura ", "kort i tonen",
+    "som ett barn", "som om", "barnsligt", "förnedr", "skämd", "gapar", "fräser", "fräste", "snäste", "röt ",
+    "ljuger", "ljög", "vägrar", "vägrade", "tvingade", "lånat pengar", "lånar pengar", "lånade pengar",
+    "bett honom", "bett henne", "respektlöst", "inte får äta", "hårda", "hård stil", "skrattar", "skrattade",
+    "låser", "hota", "filmade", "filmar", "tog pengar", "tagit pengar", "kortet", "bankkort", "stal", "stulit",
+    "pulls", "yanked", "drops her", "drops him", "hurts", "hurt her", "hurt him",
+    # mild: manner and neglect of one person
+    "var kort", "kort mot", "kort med", "otrevligt", "ovänlig", "ohövlig", "nedlåtande", "översittar", "spydig",
+    "dryg", "ointresserad", "oengagerad", "okänslig", "otålig", "irriterad på", "lyssnar inte", "lyssnade inte",
+    "svarar inte", "svarade inte", "svarar aldrig", "ringer aldrig", "ringde aldrig", "ringer inte tillbaka",
+    "ringde inte tillbaka", "hör aldrig av sig", "hörde aldrig av sig", "hör inte av sig", "glömmer", "glömde",
+    "glömt", "hälsar inte", "hälsade inte", "tittade inte", "avbröt", "avbryter", "slarvar", "slarvade", "slarvig",
+    "bryr sig inte", "brydde sig inte", "gick därifrån", "gick innan",
+    "pratar över huvudet", "pratade över huvudet", "tonen", "tonfall", "attityd", "bemötande", "bemötte",
+    "skäms", "utskälld", "tillsäg", "tillrättavis", "gormade", "bråkade",
+    # English
     "rude", "shouted", "yelled", "rolled his eyes", "rolled her eyes", "sighed", "sarcastic", "ignored",
-    "always late", "on the phone", "pulled", "grabbed", "swore", "mocked", "dismissive", "lazy", "never calls",
+    "always late", "on the phone", "on her phone", "on his phone", "pulled", "grabbed", "swore", "mocked",
+    "dismissive", "lazy", "never calls", "short with", "curt", "condescending", "patronising", "patronizing",
+    "impatient", "unfriendly", "unkind", "unprofessional", "careless", "forgot", "does not answer",
+    "doesn't answer", "did not answer", "didn't answer", "never answers", "never replies", "does not reply",
+    "laughed at", "talks down", "talked down", "tone", "attitude", "filmed", "took money",
+    "borrowed money", "smelled of alcohol", "smoked", "snapped",
+    # Finnish
+    "epäkohtelia", "töykeä", "tyly", "huusi", "huutaa", "ei vastaa", "ei vastannut", "unohti", "unohtaa",
+    "myöhässä", "välinpitämätö", "ilkeä", "nauroi", "pilkkasi", "loukkaa", "ylimielinen",
 )
 
 # Suspected serious misconduct in care (SoL/LSS), also in plain words. Strong entries
@@ -280,6 +299,17 @@ def named_staff(text: str) -> list[str]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def conduct_at(text: str, start: int) -> list[str]:
+    """Bad conduct said in the sentence around an offset, or in the two after it (where "hon"/"she"
+    goes on about the person)."""
+    bounds = [0] + [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    for n in range(len(bounds) - 1):
+        if bounds[n] <= start < bounds[n + 1]:
+            window = text[bounds[n]: bounds[min(n + 3, len(bounds) - 1)]]
+            return matches(window, CONDUCT)
+    return []
 
 
 def conduct_near(text: str, mention: str) -> list[str]:

@@ -7,10 +7,12 @@ complaint, also when it is phrased as a question or wrapped in praise.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from mailflow import lexicon
 from mailflow.config import Organization
 from mailflow.model import Classification, Kind, Mail, Parsed
+from mailflow.nlp import morph, staff
 from mailflow.pipeline import Context
 
 _NOREPLY = ("noreply", "no-reply", "donotreply", "do-not-reply", "ingen-svar", "inget-svar")
@@ -30,7 +32,42 @@ def has_reply_address(p: Parsed) -> tuple[bool, str]:
     return True, ""
 
 
-def classify_text(text: str, subject: str, org: Organization) -> Classification:
+@lru_cache(maxsize=32)
+def org_words(org: Organization) -> frozenset[str]:
+    """The words of the organization's own names (units, places, providers, districts, departments):
+    never a person's name, though some are spelled like one ("Klara", "Sofia")."""
+    found: set[str] = set()
+    for text in [org.name] + [d.name for d in org.departments]:
+        found.update(morph.TOKEN.findall(text))
+    for unit in org.units:
+        for text in (unit.name, *unit.places, *[c.name for c in (unit.provider, unit.district) if c]):
+            found.update(morph.TOKEN.findall(text))
+    return frozenset(w.lower() for w in found)
+
+
+def employee_cues(body: str, org: Organization, writer: tuple[str, ...] = ()) -> list[str]:
+    """Why a complaint concerns one employee: someone singled out, with bad conduct in that sentence or
+    the two after it."""
+    toks = morph.tokens(body)
+    found = []
+    for mention in staff.mentions(body, exclude=org_words(org), not_people=writer,
+                                  finnish=morph.looks_finnish(toks)):
+        conduct = lexicon.conduct_at(body, mention.start)
+        if conduct:
+            found.append(f"about_employee:{mention.text} ({', '.join(conduct[:2])})")
+    return list(dict.fromkeys(found))
+
+
+def writer_names(p: Parsed) -> tuple[str, ...]:
+    """The writer's and the greeted person's names: never the employee a complaint is about."""
+    from mailflow.pipeline.deidentify import greeting_names, name_parts, signature_names
+
+    own = p.own_text or p.text
+    display = p.from_.name if p.from_ else ""
+    return name_parts(display) + signature_names(own) + greeting_names(own)
+
+
+def classify_text(text: str, subject: str, org: Organization, writer: tuple[str, ...] = ()) -> Classification:
     """The kind, flags and language of a writer's words (pure; flags from text only).
 
     Strong signs of dissatisfaction make a complaint whatever else is said
@@ -82,12 +119,11 @@ def classify_text(text: str, subject: str, org: Organization) -> Classification:
             cues.append("complaint:a suspected misconduct in care is always a complaint")
     if kind is Kind.COMPLAINT:
         direct = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE_DIRECT + c.about_employee)
-        mentioned = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE) + lexicon.named_staff(body)
-        conduct = [(m, w) for m in mentioned if (w := lexicon.conduct_near(body, m))]
-        if direct or conduct:
+        singled = employee_cues(body, org, writer)
+        if direct or singled:
             flags.append("about_employee")
             cues += [f"about_employee:{w}" for w in direct[:3]]
-            cues += [f"about_employee:{m} ({', '.join(w[:2])})" for m, w in conduct[:3]]
+            cues += singled[:3]
     anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
     if anon:
         flags.append("anonymous")
@@ -114,7 +150,7 @@ class Classify:
                 result = replace(result, flags=result.flags + ("anonymous",),
                                  cues=result.cues + ("anonymous:no contact on the form",))
             return replace(mail, classification=result)
-        result = classify_text(p.words or p.text, p.subject, ctx.org)
+        result = classify_text(p.words or p.text, p.subject, ctx.org, writer_names(p))
         reachable, cue = has_reply_address(p)
         if not reachable and "anonymous" not in result.flags:
             result = replace(result, flags=result.flags + ("anonymous",), cues=result.cues + (cue,))
