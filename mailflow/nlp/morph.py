@@ -67,7 +67,7 @@ def sv_bases(word: str) -> tuple[str, ...]:
             stem = stem[: -len(ending)]
             break
     bases = {word}
-    if len(word) - len(stem) <= 3:  # the stemmer may take off a derivation too ("vuxenenheten" -> "vuxen")
+    if len(word) - len(stem) <= 3 and len(stem) >= 4:  # the stemmer may take off a derivation too ("vuxenenheten" -> "vuxen")
         bases.add(stem)
     # plural with umlaut: "bostad" -> "bostäder", "stad" -> "städer"
     m = re.match(r"^(.*)([ao])([^aeiouyåäö]+)$", word)

@@ -41,7 +41,11 @@ _NOT_NAMES = frozenset(
     your his her it we you i hi dear hello thanks regards kind best love yours sincerely monday tuesday
     wednesday thursday friday saturday sunday måndag tisdag onsdag torsdag fredag lördag söndag januari februari
     mars april maj juni juli augusti september oktober november december january february march june july
-    october lex sarah""".split()
+    october lex sarah kan ska vill var är har men nu så om att för med till från efter innan under vid
+    hos mot utan genom inte aldrig alltid också även bara redan sedan då sen nej ja okej ok visst kanske
+    hur vad vem vilken varför vart skulle kunde måste borde får fick tycker tror vet känner
+    can will may must should would could shall did does was were has have had not never also only just
+    then now yes no why what who how where which there here this that these those if as so""".split()
 )
 
 

@@ -66,6 +66,8 @@ KIN = tuple(
     veli sisko mies vaimo mummo vaari naapuri ystävä""".split()
 )
 _SV_DEFINITE_SINGULAR = ("n", "en", "et", "t")
+# words that introduce a staff member's name
+_INTRODUCED = re.compile(r"(?:\b(?:heter|hette|kallas|called|named|nimeltä)\s*|\b(?:personalen|staff|personal),?\s*)$")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ def mentions(text: str, *, exclude: Iterable[str] = (), not_people: Iterable[str
         last = re.findall(r"[\wåäö-]+", before)[-2:]
         if any(w.startswith(KIN) for w in last):
             continue  # "min mamma Ingrid", "grannen Birgitta"
-        near_role = any(i in role_at for i, t in enumerate(toks) if 0 < name.start - t.end <= 3)
+        near_role = any(i in role_at for i, t in enumerate(toks) if 0 < name.start - t.end <= 3) or \
+            bool(_INTRODUCED.search(before)) or any(0 < name.start - m.end <= 3 for m in found if m.how == "role")
         found.append(Mention(name.start, name.end, name.text, "role+name" if near_role else "name"))
     return found

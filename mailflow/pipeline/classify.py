@@ -6,6 +6,7 @@ complaint, also when it is phrased as a question or wrapped in praise.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import lru_cache
 
@@ -20,16 +21,40 @@ _ANON_DOMAINS = ("anonymousemail.me", "guerrillamail.com", "sharklasers.com", "m
                  "10minutemail.com", "anonaddy.me", "temp-mail.org", "yopmail.com")
 
 
+_ANON_NAMES = re.compile(r"^\W*(?:anonym|anonymous|anonyymi|nimetön|okänd|unknown|ingen|no name|utan namn)\b", re.I)
+
+
 def has_reply_address(p: Parsed) -> tuple[bool, str]:
-    """Whether the writer can be answered, and the cue if not."""
+    """Whether the writer can be answered as a known person, and the cue if not.
+
+    No From, a no-reply or anonymizing address (unless Reply-To gives a usable one),
+    or a display name that says "Anonym"/"Anonymous" all make a case anonymous.
+    """
     if p.from_ is None:
         return False, "anonymous:no From address"
-    local, _, domain = p.from_.email.partition("@")
-    if any(n in local for n in _NOREPLY):
+    if _ANON_NAMES.match(p.from_.name or ""):
+        return False, f"anonymous:display name ({p.from_.name})"
+    usable = [a for a in (p.from_,) + tuple(p.reply_to) if _usable(a.email)]
+    if not usable:
+        local, _, domain = p.from_.email.partition("@")
+        if domain in _ANON_DOMAINS or any(domain.endswith("." + d) for d in _ANON_DOMAINS):
+            return False, "anonymous:anonymizing service"
         return False, f"anonymous:no-reply address ({local})"
-    if domain in _ANON_DOMAINS:
-        return False, "anonymous:anonymizing service"
+    if "anonym" in p.from_.email.partition("@")[0] and not p.reply_to:
+        return False, "anonymous:anonymizing address"
     return True, ""
+
+
+def _usable(email: str) -> bool:
+    local, _, domain = email.partition("@")
+    return not any(n in local for n in _NOREPLY) and domain not in _ANON_DOMAINS and \
+        not any(domain.endswith("." + d) for d in _ANON_DOMAINS)
+
+
+# someone else's wish to stay anonymous ("grannen vill vara anonym"), not the writer's
+_THIRD_PERSON_WISH = re.compile(
+    r"\b(?:hon|han|hen|de|dom|grannen|grannarna|she|he|they|hän|he|neighbour|neighbor|others|andra)\s+"
+    r"(?:\w+\s+){0,2}(?:vill|önskar|ville|wants?|wished|wish|would like|haluaa|halusi)\b", re.I)
 
 
 @lru_cache(maxsize=32)
@@ -55,6 +80,10 @@ def employee_cues(body: str, org: Organization, writer: tuple[str, ...] = ()) ->
         conduct = lexicon.conduct_at(body, mention.start)
         if conduct:
             found.append(f"about_employee:{mention.text} ({', '.join(conduct[:2])})")
+        elif mention.how == "role+name" and not lexicon.matches(body, lexicon.PRAISE) and \
+                lexicon.said_at(body, mention.start, lexicon.COMPLAINT + lexicon.CONDUCT):
+            # one employee named by role and name in a complaint, with nothing kind said of them
+            found.append(f"about_employee:{mention.text} (named by role and name)")
     return list(dict.fromkeys(found))
 
 
@@ -125,6 +154,11 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
             cues += [f"about_employee:{w}" for w in direct[:3]]
             cues += singled[:3]
     anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
+    if anon and _THIRD_PERSON_WISH.search(body) and not re.search(
+            r"\b(?:jag|i|minä|me|vi)\s+(?:\w+\s+){0,2}(?:vill|önskar|want|wish|would like|haluan|haluamme)\s+"
+            r"(?:\w+\s+){0,3}(?:anonym|nimettöm)", body, re.I):
+        cues.append(f"anonymous:not the writer's wish ({anon[0]})")
+        anon = []
     if anon:
         flags.append("anonymous")
         cues.append(f"anonymous:{anon[0]}")
