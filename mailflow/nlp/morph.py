@@ -172,9 +172,31 @@ class Match:
         return self.end - self.start
 
 
-def find(term: str, toks: Sequence[Token], *, compounds: bool = True, capitalized: bool = False,
+class Text:
+    """A text's tokens, indexed by word, for finding many terms in it."""
+
+    def __init__(self, text: str) -> None:
+        self.toks = tokens(text)
+        self.at: dict[str, list[int]] = {}
+        for i, tok in enumerate(self.toks):
+            self.at.setdefault(tok.lower, []).append(i)
+
+    def where(self, term_word: str, compounds: bool, finnish: bool) -> list[tuple[int, tuple[int, int]]]:
+        """The tokens (index, span in the token) that match one word of a term."""
+        probe = term_word[:2]
+        out = []
+        for word, places in self.at.items():
+            if probe not in word:  # every match shares the term's first two letters
+                continue
+            span = word_match(word, term_word, compounds, finnish)
+            if span is not None:
+                out.extend((i, span) for i in places)
+        return out
+
+
+def find(term: str, text: Text, *, compounds: bool = True, capitalized: bool = False,
          finnish: bool = False) -> list[Match]:
-    """Every occurrence of a term in the tokens of a text.
+    """Every occurrence of a term in a text.
 
     A one-word term may match a part of a compound (unless `compounds` is off); a
     longer term matches word by word, its last word also as a compound's first part.
@@ -184,19 +206,19 @@ def find(term: str, toks: Sequence[Token], *, compounds: bool = True, capitalize
     words = term_words(term)
     if not words:
         return []
+    toks = text.toks
     n = len(words)
     found: list[Match] = []
-    for i in range(len(toks) - n + 1):
-        if n == 1:
-            span = word_match(toks[i].lower, words[0], compounds, finnish)
-            if span is None:
-                continue
+    if n == 1:
+        for i, span in text.where(words[0], compounds, finnish):
             if capitalized and not toks[i].text[span[0]].isupper():
                 continue
             found.append(Match(term, toks[i].start + span[0], toks[i].start + span[1], (i, i)))
+        return found
+    for i, span in text.where(words[0], False, finnish):
+        if i + n > len(toks):
             continue
-        ok = all(inflected(toks[i + j].lower, words[j], finnish) for j in range(n - 1))
-        if not ok:
+        if not all(inflected(toks[i + j].lower, words[j], finnish) for j in range(1, n - 1)):
             continue
         last = word_match(toks[i + n - 1].lower, words[-1], compounds, finnish)
         if last is None or last[0] != 0:
@@ -224,7 +246,7 @@ _FI_WORDS = frozenset(
 )
 
 
-def looks_finnish(toks: Sequence[Token]) -> bool:
+def looks_finnish(toks: Sequence[Token]) -> bool:  # noqa: D103
     """Whether a text is Finnish enough for Finnish word endings (a cue for morphology, not the
     language of the case, which `lexicon.language` decides)."""
     hits = sum(1 for t in toks[:400] if t.lower in _FI_WORDS)

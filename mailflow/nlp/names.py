@@ -24,7 +24,6 @@ from functools import lru_cache
 from importlib import resources
 
 _NEAR = {"Great Britain", "Ireland", "U.S.A.", "Iceland", "Denmark", "Norway", "Sweden", "Finland"}
-_MIN_ELSEWHERE = 3  # frequency class (1-13) a name needs in the other countries
 
 # first names that are also common Swedish, English or Finnish words: names only inside a sentence
 COMMON_WORDS = frozenset(
@@ -59,20 +58,16 @@ def first_names() -> frozenset[str]:
         if line.startswith("#") and line.rstrip("$ \n").endswith("|") and line.count("|") == 1:
             columns[line.index("|")] = above.strip("#$ \n")
     near = [c for c, country in columns.items() if country in _NEAR]
-    other = [c for c in columns if c not in near]
+    first, last = min(columns), max(columns) + 1
+    frequent = re.compile(r"[3-9A-D]")  # class 3 or more (a near country's any class counts too)
     names: set[str] = set()
     for line in lines:
-        if not line or line.startswith("#") or len(line) < 31:
+        if len(line) < last or line.startswith("#"):
             continue
         name = line[3:29].strip()
         if not name or " " in name or "+" in name or not name.isalpha():
             continue
-
-        def freq(col: int) -> int:
-            ch = line[col] if col < len(line) else " "
-            return int(ch, 16) if ch.strip() and ch in "123456789ABCD" else 0
-
-        if any(freq(c) for c in near) or any(freq(c) >= _MIN_ELSEWHERE for c in other):
+        if any(line[c] != " " for c in near) or frequent.search(line, first, last):
             names.add(name.lower())
     return frozenset(names)
 

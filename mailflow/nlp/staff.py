@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mailflow.nlp import morph, names
 
@@ -82,10 +83,11 @@ def _roles() -> tuple[str, ...]:
     return ROLES_SV + ROLES_EN + ROLES_FI
 
 
+@lru_cache(maxsize=16384)
 def _is_role_word(word: str, finnish: bool) -> tuple[str, str] | None:
     """The role a word names and how it ends after the role's own letters, or None."""
     for role in _roles():
-        if " " in role:
+        if " " in role or role[:2] not in word:
             continue
         span = morph.word_match(word, role, True, finnish)
         if span is None or span[1] != len(word):

@@ -108,11 +108,11 @@ def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[
     wins ("Hemtjänst Plus AB" over the "hemtjänst" inside it, "boendestöd" over
     "boende"). Each term counts once per unit, with its weight.
     """
-    toks = morph.tokens(text)
-    finnish = language == "fi" or morph.looks_finnish(toks)
+    indexed = morph.Text(text)
+    finnish = language == "fi" or morph.looks_finnish(indexed.toks)
     matches: list[tuple[morph.Match, Term]] = []
     for term in unit_terms(org):
-        for m in morph.find(term.term, toks, compounds=term.compounds, capitalized=term.capitalized,
+        for m in morph.find(term.term, indexed, compounds=term.compounds, capitalized=term.capitalized,
                             finnish=finnish):
             matches.append((m, term))
     kept = {id(m) for m in morph.longest(m for m, _ in matches)}
