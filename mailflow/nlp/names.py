@@ -33,6 +33,19 @@ COMMON_WORDS = frozenset(
     page rich rock sky summer sunny vera violet win
     ja se on ei kun vain mutta tuula aino ilta satu""".split()
 )
+# surnames that are also common words ("Vik", "Ström", "Bäck"): replaced only where written as names
+COMMON_SURNAMES = frozenset(
+    """vik ström bäck ask hem sund berg lund dahl holm strand ek björk lind gran fors sjö sten falk lilja ros
+    blom örn svan hjort lax kvist nord öst väst hall dal mark skog äng rask glad frisk stark bro torp by
+    ljung lövgren hed mo ås nyström kron hjelm lejon fält bergs hage rosen""".split()
+)
+
+
+def common_word(word: str) -> bool:
+    """Whether a name is also an everyday word ("Per", "Bo", "Vik"): then it is a name only when
+    written as one."""
+    low = word.lower()
+    return low in COMMON_WORDS or low in COMMON_SURNAMES or low in _NOT_NAMES
 # words written with a capital that are never a person's name here
 _NOT_NAMES = frozenset(
     """jag vi hon han hen de det den och men som när där här hej hejsan tack mvh hälsningar vänliga
