@@ -156,6 +156,7 @@ def tokens(text: str) -> list[Token]:
     return [Token(m.group(0), m.group(0).lower(), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=4096)
 def term_words(term: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in TOKEN.findall(term))
 
@@ -180,17 +181,18 @@ class Text:
         self.at: dict[str, list[int]] = {}
         for i, tok in enumerate(self.toks):
             self.at.setdefault(tok.lower, []).append(i)
+        self.pairs: dict[str, list[str]] = {}  # two letters -> the words that contain them
+        for word in self.at:
+            for pair in {word[k: k + 2] for k in range(len(word) - 1)}:
+                self.pairs.setdefault(pair, []).append(word)
 
     def where(self, term_word: str, compounds: bool, finnish: bool) -> list[tuple[int, tuple[int, int]]]:
         """The tokens (index, span in the token) that match one word of a term."""
-        probe = term_word[:2]
         out = []
-        for word, places in self.at.items():
-            if probe not in word:  # every match shares the term's first two letters
-                continue
+        for word in self.pairs.get(term_word[:2], ()):  # every match has the term's first two letters
             span = word_match(word, term_word, compounds, finnish)
             if span is not None:
-                out.extend((i, span) for i in places)
+                out.extend((i, span) for i in self.at[word])
         return out
 
 

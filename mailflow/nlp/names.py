@@ -97,39 +97,35 @@ class Name:
     first: str  # the first name ("" for a surname found after a title)
 
 
-_WORD = re.compile(r"[A-ZÅÄÖÉÜÆØa-zåäöéüæøß][\w'’-]*")
-_CAP = re.compile(r"^[A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+$")
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$|^\s*$")
+
+
+_CAPITALIZED = re.compile(r"(?<![\w'’-])[A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+")
+_SURNAME = re.compile(r"[ -]([A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+)")
 
 
 def person_names(text: str, exclude: Iterable[str] = ()) -> list[Name]:
     """The people's names written in a text, each with its surnames; never a word in `exclude`
     (the organization's unit, place and provider names)."""
     skip = {w.lower() for w in exclude}
+    gazetteer = first_names()
     found: list[Name] = []
-    words = list(_WORD.finditer(text))
-    i = 0
-    while i < len(words):
-        m = words[i]
+    pos = 0
+    for m in _CAPITALIZED.finditer(text):
+        if m.start() < pos:
+            continue
         word = m.group(0)
-        if not _CAP.match(word) or not is_first_name(word) or word.lower() in skip:
-            i += 1
+        low = word.lower()
+        if low not in gazetteer or low in _NOT_NAMES or low in skip:
             continue
         initial = bool(_SENTENCE_END.search(text[max(0, m.start() - 3): m.start()]))
-        j = i + 1
-        while j < len(words) and j < i + 3 and _CAP.match(words[j].group(0)) \
-                and words[j].group(0).lower() not in skip and words[j].group(0).lower() not in _NOT_NAMES \
-                and text[words[j - 1].end(): words[j].start()] in (" ", "-"):
-            j += 1
-        has_surname = j > i + 1
-        if word.lower() in COMMON_WORDS and (initial and not has_surname):
-            i += 1
-            continue
-        if word.lower() in COMMON_WORDS and not has_surname and m.end() < len(text) and \
-                text[m.end(): m.end() + 1] not in " ,.!?\n)":
-            i += 1
-            continue
-        end = words[j - 1].end()
+        end, surnames = m.end(), 0
+        while surnames < 2 and (s := _SURNAME.match(text, end)) and s.group(1).lower() not in skip \
+                and s.group(1).lower() not in _NOT_NAMES:
+            end, surnames = s.end(), surnames + 1
+        if low in COMMON_WORDS and not surnames:
+            if initial or text[m.end(): m.end() + 1] not in (" ", ",", ".", "!", "?", "\n", ")", ""):
+                continue
         found.append(Name(m.start(), end, text[m.start(): end], word))
-        i = j
+        pos = end
     return found
