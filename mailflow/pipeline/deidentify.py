@@ -24,7 +24,9 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # 10 or 12 digits, optional separator before the last four
 PNR = re.compile(r"(?<![\d-])((?:19|20)?\d{6})\s?([-+]?)\s?(\d{4})(?![\d-])")
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+46|0046|\(?0)\s?\(?\d{1,3}\)?(?:[\s\-/]?\d){5,9}(?![\d])"
+    r"(?<![\w+])(?:\+46|0046|\(?0)\s?\(?\d{1,3}\)?(?:[\s\-/]?\d){5,9}(?![\d])|"
+    # other countries: "+44 7700 900431", "+49 151 2340 9981", "+358 40 772 1834"
+    r"(?<![\w+])\+(?!46)\d{1,3}(?:[\s\-]?\(?\d{1,4}\)?){2,5}(?![\d])"
 )
 STREET = re.compile(
     r"\b[A-ZÅÄÖ][\wåäöéÅÄÖ]*(?:gatan|vägen|gränd|gränden|torget|stigen|backen|allén|allé|plan|"
