@@ -309,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    note:     {r.note}")
             if r.error:
                 print(f"    error:    {r.error}")
-            print(f"    expected: kind={r.want_kind} flags={sorted(r.want_flags)} unit={unit_name(r.want_unit)} lang={r.want_lang}")
+            print(f"    expected: kind={r.want_kind} flags={sorted(r.want_flags)} unit={unit_name(r.want_unit)} "
+                  f"lang={r.want_lang}")
             print(f"    got:      kind={r.got_kind} flags={sorted(r.got_flags)} unit={unit_name(r.got_unit)} "
                   f"role={r.got_role} lang={r.got_lang}")
             print(f"    misses:   {'; '.join(r.misses)}")

@@ -188,7 +188,7 @@ class Text:
 
     def where(self, term_word: str, compounds: bool, finnish: bool) -> list[tuple[int, tuple[int, int]]]:
         """The tokens (index, span in the token) that match one word of a term."""
-        out = []
+        out: list[tuple[int, tuple[int, int]]] = []
         for word in self.pairs.get(term_word[:2], ()):  # every match has the term's first two letters
             span = word_match(word, term_word, compounds, finnish)
             if span is not None:
@@ -217,7 +217,7 @@ def find(term: str, text: Text, *, compounds: bool = True, capitalized: bool = F
                 continue
             found.append(Match(term, toks[i].start + span[0], toks[i].start + span[1], (i, i)))
         return found
-    for i, span in text.where(words[0], False, finnish):
+    for i, _span in text.where(words[0], False, finnish):
         if i + n > len(toks):
             continue
         if not all(inflected(toks[i + j].lower, words[j], finnish) for j in range(1, n - 1)):

@@ -31,13 +31,13 @@ COMMON_WORDS = frozenset(
     björn lo liv ros gun eli ella tor berg alla mina hans vår dagny kim jan man ann else ali sara ebba
     all an and art as at ben bo can dean don ever faith grace guy hope ivy jack joy lane mark max miles
     page rich rock sky summer sunny vera violet win
-    ja se on ei kun vain mutta tuula aino ilta satu""".split()
+    ja se on ei kun vain mutta tuula aino ilta satu""".split()  # noqa: SIM905  (word lists read best as text)
 )
 # surnames that are also common words ("Vik", "Ström", "Bäck"): replaced only where written as names
 COMMON_SURNAMES = frozenset(
     """vik ström bäck ask hem sund berg lund dahl holm strand ek björk lind gran fors sjö sten falk lilja ros
     blom örn svan hjort lax kvist nord öst väst hall dal mark skog äng rask glad frisk stark bro torp by
-    ljung lövgren hed mo ås nyström kron hjelm lejon fält bergs hage rosen""".split()
+    ljung lövgren hed mo ås nyström kron hjelm lejon fält bergs hage rosen""".split()  # noqa: SIM905  (word lists read best as text)
 )
 
 
@@ -57,7 +57,7 @@ _NOT_NAMES = frozenset(
     hos mot utan genom inte aldrig alltid också även bara redan sedan då sen nej ja okej ok visst kanske
     hur vad vem vilken varför vart skulle kunde måste borde får fick tycker tror vet känner
     can will may must should would could shall did does was were has have had not never also only just
-    then now yes no why what who how where which there here this that these those if as so""".split()
+    then now yes no why what who how where which there here this that these those if as so""".split()  # noqa: SIM905  (word lists read best as text)
 )
 
 
@@ -123,9 +123,9 @@ def person_names(text: str, exclude: Iterable[str] = ()) -> list[Name]:
         while surnames < 2 and (s := _SURNAME.match(text, end)) and s.group(1).lower() not in skip \
                 and s.group(1).lower() not in _NOT_NAMES:
             end, surnames = s.end(), surnames + 1
-        if low in COMMON_WORDS and not surnames:
-            if initial or text[m.end(): m.end() + 1] not in (" ", ",", ".", "!", "?", "\n", ")", ""):
-                continue
+        if low in COMMON_WORDS and not surnames and (
+                initial or text[m.end(): m.end() + 1] not in (" ", ",", ".", "!", "?", "\n", ")", "")):
+            continue
         found.append(Name(m.start(), end, text[m.start(): end], word))
         pos = end
     return found

@@ -54,7 +54,7 @@ ONE_OF = re.compile(
 DETERMINERS = frozenset(
     """min mitt vår vårt hans hennes hens deras er ert din ditt den denna detta samma nya nye gamla ordinarie
     vanliga fasta en ett någon viss my our his her their your the this that one a an same new usual regular
-    eräs yksi se tämä tuo meidän äidin isän""".split()
+    eräs yksi se tämä tuo meidän äidin isän""".split()  # noqa: SIM905  (word lists read best as text)
 )
 # before a name: a relative or someone close to the writer, not staff
 KIN = tuple(
@@ -64,7 +64,7 @@ KIN = tuple(
     svärfar brukare boende hyresgäst patient elev barn barnet flicka pojke mother mum mom father dad son
     daughter brother sister husband wife partner grandmother grandfather grandma grandpa granddaughter
     grandson neighbour neighbor friend aunt uncle cousin child boy girl resident äiti isä poika tytär
-    veli sisko mies vaimo mummo vaari naapuri ystävä""".split()
+    veli sisko mies vaimo mummo vaari naapuri ystävä""".split()  # noqa: SIM905  (word lists read best as text)
 )
 _SV_DEFINITE_SINGULAR = ("n", "en", "et", "t")
 # words that introduce a staff member's name

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from mailflow.nlp import morph
 from mailflow.config import Organization, Unit
 from mailflow.model import Classification, Mail, Routing
+from mailflow.nlp import morph
 from mailflow.pipeline import Context
 
 PLACE_WEIGHT = 3.0
