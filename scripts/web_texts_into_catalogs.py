@@ -10,7 +10,9 @@ Once mailflow/i18n.py and mailflow/locale/ are on this branch:
 then delete mailflow/web/texts.json (mailflow/web/texts.py uses the catalogs when mailflow.i18n exists).
 """
 import json
+
 from babel.messages.pofile import read_po, write_po
+
 table = json.load(open("mailflow/web/texts.json", encoding="utf-8"))
 for lang in ("sv", "fi"):
     path = f"mailflow/locale/{lang}/LC_MESSAGES/mailflow.po"
