@@ -14,6 +14,7 @@ tree). Nothing is compiled at run time. The API, kept small and stable:
     text_direction(lang)             "rtl" for Arabic, Hebrew, Persian ..., else "ltr" (from Babel's CLDR data)
     language_name(lang, in_lang)     "finska" for ("fi", "sv"), "Finnish" for ("fi", "en")
     format_date(d, lang, fmt="full") Babel's CLDR dates: "fredag 20 mars 2026", "perjantai 20. maaliskuuta 2026"
+    longdate_format(lang)            the format of the `longdate` filter: "full", "long" for Finnish
     format_datetime(dt, lang, fmt="short")
     make_environment(loader, lang, *, locale_dir=None, **options) -> jinja2.Environment
                                      with `jinja2.ext.i18n` installed for `lang` (newstyle gettext:
@@ -48,6 +49,8 @@ SOURCE_LANGUAGE = "en"
 DEFAULT_LANGUAGE = "sv"
 # the CLDR locale whose dates and names a language code uses (British English conventions in Sweden)
 _CLDR = {"en": "en_GB"}
+# the date format of `longdate` where "full" (with the weekday) reads wrongly in a sentence
+_LONGDATE = {"fi": "long"}
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, Path], gettext.GNUTranslations] = {}
@@ -121,6 +124,11 @@ def format_date(d: date | datetime | None, lang: str, fmt: str = "full") -> str:
     return babel.dates.format_date(_as_date(d), format=fmt, locale=_locale(lang))
 
 
+def longdate_format(lang: str) -> str:
+    """The format `longdate` uses: 'full' ('fredag 20 mars 2026'), 'long' for Finnish ('20. maaliskuuta 2026')."""
+    return _LONGDATE.get(lang, "full")
+
+
 def format_datetime(dt: datetime | None, lang: str, fmt: str = "short") -> str:
     """A moment in `lang` in its own time zone (pass a local datetime)."""
     if dt is None:
@@ -150,8 +158,8 @@ def make_environment(
     env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line, as Babel extracts them
     env.install_gettext_translations(translations(lang, locale_dir), newstyle=True)  # type: ignore[attr-defined]
 
-    def longdate(d: date | datetime | None, fmt: str = "full") -> str:
-        return format_date(d, lang, fmt)
+    def longdate(d: date | datetime | None, fmt: str | None = None) -> str:
+        return format_date(d, lang, fmt or longdate_format(lang))
 
     env.filters["longdate"] = longdate
     env.filters["shortdate"] = shortdate
