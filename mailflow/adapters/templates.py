@@ -80,6 +80,8 @@ class Templates:
             raise ConfigError(str(self.directory), name, f"template missing: {exc.name}") from None
         except jinja2.TemplateError as exc:
             raise ConfigError(str(self.directory), f"{name} ({lang})", f"template error: {exc}") from None
+        if "<style" not in html:  # written with inline styles already (the digest)
+            return " ".join(subject.split()), text.strip() + "\n", html
         try:
             html = _INLINER.inline(html)
         except ValueError as exc:  # css_inline.InlineError

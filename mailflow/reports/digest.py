@@ -127,7 +127,7 @@ class Digest:
     def title(self, lang: str = "sv") -> str:
         """'Dagens sammanställning 2026-03-02' ('Daily digest 2026-03-02'); also the header of the HTML part."""
         lang = lang if lang in i18n.available() else i18n.DEFAULT_LANGUAGE
-        return i18n.translations(lang).gettext("Today's digest %(day)s") % {"day": self.day.isoformat()}
+        return i18n.translations(lang).gettext("Daily digest %(day)s") % {"day": self.day.isoformat()}
 
 
 def is_open(r: CaseRecord) -> bool:

@@ -176,7 +176,7 @@ def _key_rows(s: PeriodStats, threshold: int) -> list[tuple[str, str]]:
 
     when = "vid periodens slut" if s.measured_on == s.period.end else f"{s.measured_on.isoformat()} (perioden pågår)"
     rows = [("Inkomna ärenden", c(s.total))]
-    rows += [(f"– {kind_plural(str(b.key), "sv").lower()}", c(b.count)) for b in s.kinds]
+    rows += [(f"– {kind_plural(str(b.key), 'sv').lower()}", c(b.count)) for b in s.kinds]
     rows += [
         ("Anonyma ärenden", c(s.anonymous)),
         ("Andel anonyma", _share_cell(s.anonymous_share, s.total, threshold)),
