@@ -23,7 +23,9 @@ from mailflow import i18n
 CONFIDENCE_FLOOR = 0.60
 MIN_WORDS = 3
 # a long message says what language it is in its first few thousand characters
-MAX_CHARS = 2000
+MAX_CHARS = 1000
+# trigrams only: a fifth of the time and memory; a complaint is long enough for them (the corpora agree)
+LOW_ACCURACY = True
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 _lock = threading.Lock()
@@ -45,7 +47,8 @@ def detector(candidates: frozenset[str]) -> LanguageDetector:
             langs = [x for x in (_lingua(c) for c in sorted(candidates)) if x is not None]
             if len(langs) < 2:  # lingua needs two to choose between
                 langs += [x for x in (Language.ENGLISH, Language.SWEDISH) if x not in langs][: 2 - len(langs)]
-            found = LanguageDetectorBuilder.from_languages(*langs).build()
+            builder = LanguageDetectorBuilder.from_languages(*langs)
+            found = (builder.with_low_accuracy_mode() if LOW_ACCURACY else builder).build()
             _detectors[candidates] = found
         return found
 

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
 
+from mailflow import i18n
 from mailflow.config import Organization
 from mailflow.deadlines import WorkCalendar
 from mailflow.model import CaseRecord, Status
-from mailflow import i18n
 from mailflow.reports.labels import (
     KINDS,
     channel_labels,
-    kind_labels,
-    kind_plurals,
     department_id,
     is_restricted,
+    kind_labels,
+    kind_plurals,
     unit_name,
 )
 from mailflow.reports.stats import local
