@@ -328,3 +328,61 @@ def test_an_arabic_catalog_renders_right_to_left_html(tmp_path: Path) -> None:
     env = templates.env("ar")
     days = env.from_string('{% import "_staff.j2" as s %}{{ s.days(n) }}')
     assert days.render(n=1) == "يوم عمل واحد" and days.render(n=2) == "يوما عمل" and days.render(n=5) == "5 أيام عمل"
+
+
+# -- the organization's languages and the detection --------------------------------
+
+
+def org_with(**changes: object) -> config.Organization:
+    data = NORRMALM.model_dump()
+    data.update(changes)
+    return config.Organization.model_validate(data)
+
+
+def test_languages_default_to_the_organization_language_and_english() -> None:
+    data = NORRMALM.model_dump()
+    del data["languages"]
+    assert config.Organization.model_validate(data).languages == ("sv", "en")
+    assert NORRMALM.languages == ("sv", "en", "fi") and NACKA.languages == ("sv", "en")
+
+
+def test_a_language_without_a_catalog_or_without_the_staff_language_is_refused() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="no catalog for language 'de'"):
+        org_with(languages=("sv", "de"))
+    with pytest.raises(ValidationError, match="must include the organization's language 'sv'"):
+        org_with(languages=("en", "fi"))
+
+
+FINNISH_TEXT = ("Hei! Kotihoito ei tullut tiistaina, ja äitini joutui odottamaan koko päivän. "
+                "Tämä ei ole hyväksyttävää.")
+
+
+def test_finnish_is_detected_where_the_organization_answers_in_finnish() -> None:
+    from mailflow.language import detect
+
+    lang, cue = detect(FINNISH_TEXT, "sv", ("sv", "en", "fi"))
+    assert lang == "fi" and cue.startswith("language:fi (lingua")
+    assert detect("Hemtjänsten kom inte i tisdags och min mamma fick vänta hela dagen.", "sv",
+                  ("sv", "en", "fi"))[0] == "sv"
+    assert detect("The home help did not come on Tuesday and my mother waited all day.", "sv",
+                  ("sv", "en", "fi"))[0] == "en"
+
+
+def test_a_language_the_organization_does_not_list_falls_back() -> None:
+    from mailflow.language import detect
+
+    lang, cue = detect(FINNISH_TEXT, "sv", ("sv", "en"))
+    assert lang == "en" and "wrote fi" in cue
+    assert detect(FINNISH_TEXT, "sv", ("sv",))[0] == "sv"  # no English either: the organization's language
+
+
+def test_too_little_text_or_too_little_confidence_means_the_organization_language() -> None:
+    from mailflow import language
+
+    assert language.detect("Hej", "sv", ("sv", "en", "fi")) == ("sv", "language:sv (default: too few words to tell)")
+    lang, cue = language.detect("OK OK OK 12345 ok ok", "sv", ("sv", "en", "fi"))
+    assert lang == "sv" and "default" in cue
+    assert language.detector(language.candidates_for(("sv", "en"))) is language.detector(
+        language.candidates_for(("sv", "en", "fi")))  # built once per candidate set
