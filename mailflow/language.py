@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 import threading
-
-from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+from typing import TYPE_CHECKING, Any
 
 from mailflow import i18n
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
 
 CONFIDENCE_FLOOR = 0.60
 MIN_WORDS = 3
@@ -32,7 +34,9 @@ _lock = threading.Lock()
 _detectors: dict[frozenset[str], LanguageDetector] = {}
 
 
-def _lingua(code: str) -> Language | None:
+def _lingua(code: str) -> Any:
+    from lingua import IsoCode639_1, Language
+
     try:
         return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
     except (AttributeError, ValueError):
@@ -40,10 +44,12 @@ def _lingua(code: str) -> Language | None:
 
 
 def detector(candidates: frozenset[str]) -> LanguageDetector:
-    """The detector for these language codes, built on first use and kept."""
+    """The detector for these language codes, built on first use and kept (lingua is imported then, too)."""
     with _lock:
         found = _detectors.get(candidates)
         if found is None:
+            from lingua import Language, LanguageDetectorBuilder
+
             langs = [x for x in (_lingua(c) for c in sorted(candidates)) if x is not None]
             if len(langs) < 2:  # lingua needs two to choose between
                 langs += [x for x in (Language.ENGLISH, Language.SWEDISH) if x not in langs][: 2 - len(langs)]
