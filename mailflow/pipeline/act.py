@@ -129,6 +129,7 @@ class Act:
             unit_name=(unit.name if unit and routing.handler_role != "lex_sarah" else ""),
             provider_name=(unit.provider.name if unit and unit.provider and routing.handler_role == "provider" else ""),
             greeting_name=first_name(person.name if person else ""),
+            received_at=mail.source.internaldate.astimezone(ctx.calendar.tz),
             first_response_due=deadlines.first_response_due,
             feedback_due=deadlines.feedback_due,
             contact=org.contact,
@@ -172,6 +173,14 @@ class Act:
         else:
             original_from = (p.from_.name or p.from_.email) if p.from_ else ""
             original_subject, original_text, attachments = p.subject, p.text, p.attachments
+        # the writer's language, named in the forward; an answer template in it when it is not the staff's
+        answer_text = ""
+        if cls.language != org.language and not anonymous:
+            person = mail.person or (form.person if form is not None else None)
+            _, answer_text, _ = ctx.render.render(
+                "answer", cls.language, ref=ref, org=org, contact=org.contact,
+                greeting_name=first_name(person.name if person else ""),
+                manager_name=unit.manager_name if unit is not None and routing.handler_role == "unit" else "")
         subject, text, html = ctx.render.render(
             "forward",
             org.language,
@@ -199,6 +208,8 @@ class Act:
             original_attached=bool(original) and len(original) <= limit,
             contact_lines=contact_lines,
             received_by=mail.sender if form is not None else "",
+            citizen_language=cls.language,
+            answer_text=answer_text.strip(),
         )
         return compose(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
                           subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject or subject),
@@ -225,6 +236,7 @@ class Act:
                 received_at=mail.source.internaldate.astimezone(ctx.calendar.tz),
                 feedback_due=case.feedback_due,
                 attachments=p.attachments,
+                citizen_language=case.language,
             )
             reply_to = [a for a in (mail.sender, ctx.org.registrar)
                         if a and "anonymous" not in case.flags and addresses.problem(a) is None]
