@@ -1,8 +1,8 @@
 # Shared by scripts/demo and scripts/test: make this machine ready, idempotently.
 #  - Python 3.11 or newer
 #  - Debian's dovecot-imapd (installed with apt-get when running as root)
-#  - for the tests: Debian's postgresql (need_postgres, called by scripts/test)
-#  - for the browser tests: Debian's chromium and chromium-driver, npm's axe-core (need_chromium)
+#  - for the tests: Debian's postgresql (need_postgres) and chromium, chromium-driver and npm's axe-core
+#    (need_chromium), called by scripts/test
 #  - a virtual environment in .venv with mailflow and its dev extras
 set -euo pipefail
 
@@ -39,9 +39,12 @@ need_postgres() {
 }
 
 need_chromium() {
-  # the browser tests: Debian's chromium and chromium-driver, and npm's axe-core for the accessibility check
-  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    WHAT_FOR="the browser tests of the web" apt_install chromium chromium-driver
+  # the tests render the citizen mails' HTML in a real headless browser (tests/test_mail_rendering.py) and
+  # drive the web in it with Selenium (chromium-driver), checking its pages with npm's axe-core
+  if [ "${MAILFLOW_TEST_SKIP_BROWSER:-}" = 1 ]; then return; fi
+  if ! { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } \
+     || ! command -v chromedriver >/dev/null 2>&1; then
+    WHAT_FOR="the tests' headless browser" apt_install chromium chromium-driver
   fi
   if [ ! -f .cache/axe-core/node_modules/axe-core/axe.min.js ]; then
     if ! command -v npm >/dev/null 2>&1; then
@@ -57,7 +60,9 @@ need_venv() {
   fi
   # reinstall only when the project's requirements changed
   local stamp=.venv/.mailflow-installed
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  # ... or a translation: the build step compiles the catalogs (mailflow/locale/*/LC_MESSAGES/*.po -> .mo)
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] \
+     || [ -n "$(find mailflow/locale -name '*.po' -newer "$stamp" 2>/dev/null | head -1)" ]; then
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -e ".[dev]"
     touch "$stamp"
