@@ -11,7 +11,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from mailflow.adapters.templates import longdate, shortdate
+from mailflow import i18n
 from mailflow.labels import channel_label, flag_label, kind_label
 from mailflow.web import texts
 
@@ -22,14 +22,8 @@ STATUS_NAMES = {
 
 
 def format_date(d: date | datetime | None, lang: str) -> str:
-    if d is None:
-        return ""
-    try:
-        from mailflow import i18n  # type: ignore[attr-defined]
-
-        return str(i18n.format_date(d, lang))
-    except (ImportError, AttributeError):
-        return longdate(d, lang if lang in ("sv", "en") else "sv")
+    """'tisdag 22 december 2026' (CLDR, as the mails write dates)."""
+    return i18n.format_date(d, lang, i18n.longdate_format(lang))
 
 
 def detail(value: Any) -> str:
@@ -56,17 +50,9 @@ class Pages:
                 options: dict[str, Any] = dict(
                     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-                loader = jinja2.FileSystemLoader(str(self.directory))
-                try:  # the project's environment per language (catalogs, dates, direction) once it is there
-                    from mailflow import i18n  # type: ignore[attr-defined]
-
-                    env = i18n.make_environment(loader, lang, **options)
-                except ImportError:
-                    env = jinja2.Environment(loader=loader, extensions=["jinja2.ext.i18n"], **options)
-                    env.policies["ext.i18n.trimmed"] = True
-                    env.install_gettext_translations(texts.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+                # the project's environment per language: catalogs, dates, text direction
+                env = i18n.make_environment(jinja2.FileSystemLoader(str(self.directory)), lang, **options)
                 env.filters["date"] = lambda d: format_date(d, lang)
-                env.filters["shortdate"] = shortdate
                 env.filters["kind"] = lambda k: kind_label(k, lang)
                 env.filters["channel"] = lambda c: channel_label(c, lang)
                 env.filters["flag"] = lambda f: flag_label(f, lang)

@@ -33,7 +33,7 @@ from mailflow.adapters.tables import (
     WebAccessRow,
     WebUserRow,
 )
-from mailflow.labels import FLAG_LABELS, KIND_LABELS
+from mailflow.labels import KINDS, flag_labels
 from mailflow.pipeline import web as web_pipeline
 from mailflow.pipeline.deidentify import name_parts, scrub
 from mailflow.text import summary as one_line
@@ -232,7 +232,7 @@ def case_query(s: Session, state: WebState, actor: Actor, params: Any) -> Any:
         q = q.where(CaseRow.org_id == params["org"])
     if params.get("status") in STATUSES:
         q = q.where(CaseRow.status == params["status"])
-    if params.get("kind") in KIND_LABELS["sv"]:
+    if params.get("kind") in KINDS:
         q = q.where(CaseRow.kind == params["kind"])
     if params.get("unit"):
         q = q.where(CaseRow.unit_id == params["unit"]) if params["unit"] != "-" else q.where(CaseRow.unit_id.is_(None))
@@ -303,8 +303,8 @@ async def cases(request: Request, state: WebState, actor: Actor, session_id: str
              for r in rows]
     orgs = [o for o in state.config.organizations if o.id in access.orgs_of(actor, [x.id for x in state.config.organizations])]
     return _page(request, "staff_cases.html.j2", actor, session_id, items=items, more=more, filters=filters,
-                 orgs=orgs, units=_units(state, actor), statuses=STATUSES, kinds=list(KIND_LABELS["sv"]),
-                 flags=FLAGS, flag_names=FLAG_LABELS["sv"], csv_link="/staff/cases.csv?" + urlencode(filters))
+                 orgs=orgs, units=_units(state, actor), statuses=STATUSES, kinds=list(KINDS),
+                 flags=FLAGS, flag_names=flag_labels(LANG), csv_link="/staff/cases.csv?" + urlencode(filters))
 
 
 @signed_in
@@ -371,8 +371,8 @@ def _case_page(request: Request, state: WebState, actor: Actor, session_id: str,
                  timeline=timeline, identity=identity, person=person,
                  may_identity=access.allowed(actor, "identity", row), may_change=access.allowed(actor, "change", row),
                  may_answer=access.allowed(actor, "answer", row) and has_address, has_address=has_address,
-                 restricted=access.restricted(row), notice=notice, error=error, kinds=list(KIND_LABELS["sv"]),
-                 flag_names=FLAG_LABELS["sv"], received=row.received_at.astimezone(tz), tz=tz,
+                 restricted=access.restricted(row), notice=notice, error=error, kinds=list(KINDS),
+                 flag_names=flag_labels(LANG), received=row.received_at.astimezone(tz), tz=tz,
                  overdue=row.status in queries.ACTIVE and row.feedback_due is not None and row.feedback_due < _today(state),
                  feedback_ways=FEEDBACK_WAYS)
 
