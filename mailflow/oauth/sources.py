@@ -36,8 +36,18 @@ def _first_line(text: object, limit: int = 300) -> str:
     return line[:limit]
 
 
+class _Session(requests.Session):
+    """A session whose CA bundle and timeout hold for every request: requests lets REQUESTS_CA_BUNDLE
+    override a session's `verify`, which would make `ca_file` silently count for nothing."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("verify", self.verify)
+        kwargs.setdefault("timeout", TIMEOUT_SECONDS)
+        return super().request(method, url, *args, **kwargs)
+
+
 def _session(s: MailAuth) -> requests.Session:
-    session = requests.Session()
+    session = _Session()
     session.verify = s.ca_file or True
     return session
 
@@ -63,8 +73,8 @@ class MsalSource:
         self._app: Any = None
 
     def _error(self, reason: str, permanent: bool) -> TokenError:
-        return TokenError(f"no OAuth 2.0 token for {self.what} (tenant {self.settings.tenant_id}, "
-                          f"app {self.settings.client_id}): {reason}", reason=reason, permanent=permanent)
+        return TokenError(f"(tenant {self.settings.tenant_id}, app {self.settings.client_id}): {reason}",
+                          reason=reason, permanent=permanent)
 
     def _credential(self) -> Any:
         s = self.settings
@@ -104,7 +114,7 @@ class MsalSource:
         try:
             self._app = msal.ConfidentialClientApplication(
                 s.client_id, client_credential=self._credential(), authority=f"{host}/{s.tenant_id}",
-                verify=s.ca_file or True, timeout=TIMEOUT_SECONDS, **kwargs)
+                http_client=_session(s), **kwargs)
         except ValueError as exc:  # the tenant's discovery document: an unknown tenant, a wrong host
             raise self._error(_first_line(exc), permanent=True) from None
         except requests.RequestException as exc:
@@ -145,9 +155,8 @@ class GoogleServiceAccountSource:
         self.describe = f"provider google, service account {Path(s.service_account_file or '').name}"
 
     def _error(self, reason: str, permanent: bool) -> TokenError:
-        return TokenError(f"no OAuth 2.0 token for {self.what} (Google service account "
-                          f"{Path(self.settings.service_account_file or '').name}): {reason}",
-                          reason=reason, permanent=permanent)
+        return TokenError(f"(Google service account {Path(self.settings.service_account_file or '').name}, "
+                          f"acting as {self.user}): {reason}", reason=reason, permanent=permanent)
 
     def fetch(self) -> AccessToken:
         import google.auth.exceptions
@@ -185,13 +194,11 @@ class _EndpointSource:
 
     def _error(self, reason: str, permanent: bool) -> TokenError:
         tenant = f"tenant {self.settings.tenant_id}, " if self.settings.tenant_id else ""
-        return TokenError(f"no OAuth 2.0 token for {self.what} ({tenant}client {self.settings.client_id}): {reason}",
-                          reason=reason, permanent=permanent)
+        return TokenError(f"({tenant}client {self.settings.client_id}): {reason}", reason=reason, permanent=permanent)
 
     def _post(self, form: dict[str, str]) -> dict[str, Any]:
         try:
-            resp = _session(self.settings).post(self.token_url, data=form, timeout=TIMEOUT_SECONDS,
-                                                headers={"Accept": "application/json"})
+            resp = _session(self.settings).post(self.token_url, data=form, headers={"Accept": "application/json"})
         except requests.RequestException as exc:
             raise self._error(f"the token endpoint cannot be reached ({type(exc).__name__})", False) from None
         try:

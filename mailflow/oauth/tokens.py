@@ -112,15 +112,22 @@ class OAuthCredentials:
 
     oauth = True
 
-    def __init__(self, user: str, cache: TokenCache) -> None:
+    def __init__(self, user: str, cache: TokenCache, what: str = "") -> None:
         self.user = user
         self.cache = cache
+        self.what = what or user
 
     def password(self) -> str:
         raise TokenError(f"{self.user} logs in with OAuth 2.0, not a password")
 
     def token(self) -> str:
-        return self.cache.token()
+        """A fresh token; TokenError naming this account, the tenant and the endpoint's reason."""
+        try:
+            return self.cache.token()
+        except TokenError as exc:
+            sep = " " if str(exc).startswith("(") else ": "
+            raise TokenError(f"no OAuth 2.0 token for {self.what}{sep}{exc}", reason=exc.reason or str(exc),
+                             permanent=exc.permanent) from None
 
     def invalidate(self, token: str) -> None:
         self.cache.invalidate(token)
@@ -155,7 +162,7 @@ def credentials_for(settings: MailAuth, user: str, password_env: str | None = No
         cache = _CACHE.get(key)
         if cache is None:
             cache = _CACHE[key] = TokenCache(make_source(settings, user, env, what))
-    return OAuthCredentials(user, cache)
+    return OAuthCredentials(user, cache, what)
 
 
 def forget_all() -> None:
