@@ -157,6 +157,10 @@ class ImapMailbox:
         self.uidvalidity = int(status.get("UIDVALIDITY", 0))
         self.supports_idle = "IDLE" in box.client.capabilities
 
+    def capabilities(self) -> tuple[str, ...]:
+        """What the server announced after login (MOVE, UIDPLUS, IDLE, …)."""
+        return tuple(self._box.client.capabilities)
+
     @property
     def _box(self) -> MailBox | MailBoxUnencrypted | MailBoxStartTls:
         if self.box is None:

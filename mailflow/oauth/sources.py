@@ -40,7 +40,7 @@ class _Session(requests.Session):
     """A session whose CA bundle and timeout hold for every request: requests lets REQUESTS_CA_BUNDLE
     override a session's `verify`, which would make `ca_file` silently count for nothing."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("verify", self.verify)
         kwargs.setdefault("timeout", TIMEOUT_SECONDS)
         return super().request(method, url, *args, **kwargs)
