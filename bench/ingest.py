@@ -141,6 +141,13 @@ def child(config: str, mode: str) -> None:
 
     cfg = config_mod.load(config)
     service = Service(cfg, Store(cfg.service.database_url), SystemClock())
+    profile = os.environ.get("MAILFLOW_BENCH_PROFILE")  # a file: cProfile's statistics of this mode
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     t0, c0 = time.perf_counter(), time.process_time()
     count = 0
     if mode == "ingest":
@@ -151,6 +158,9 @@ def child(config: str, mode: str) -> None:
     else:
         count = asyncio.run(service.send_outbox()).sent
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}.{mode}")
     print(json.dumps({"count": count, "seconds": seconds, "cpu": cpu,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 

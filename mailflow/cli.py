@@ -387,7 +387,7 @@ def cmd_report(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         start = datetime.combine(period.start, datetime.min.time(), tzinfo=cal.tz) - timedelta(days=1)
         end = datetime.combine(period.end, datetime.min.time(), tzinfo=cal.tz) + timedelta(days=2)
         with service.store.transaction() as reg:
-            recs = queries.records(reg.session, queries.cases_between(reg.session, org.id, start, end))
+            recs = queries.case_records_between(reg.session, org.id, start, end)
         stats.append(period_stats(org, period, recs, cal, as_of=now))
     if args.format == "csv":
         data = report_csv(stats)

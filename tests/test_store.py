@@ -30,6 +30,28 @@ def test_migrations_create_exactly_the_tables_the_code_uses(db_url: str) -> None
         store.dispose()
 
 
+def test_the_schema_check_reads_the_same_revisions_as_alembic(db_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from mailflow.migrate import alembic_config
+
+    store = Store(db_url)
+    try:
+        assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+        with store.engine.connect() as conn:
+            assert current_revision(store.engine) == MigrationContext.configure(conn).get_current_revision()
+    finally:
+        store.dispose()
+
+
+def test_an_empty_database_is_at_no_revision(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert current_revision(store.engine) is None
+    finally:
+        store.dispose()
+
+
 def test_case_numbers_are_gap_free_and_unique_under_concurrent_writers(db_url: str) -> None:
     store = Store(db_url)
     got: list[str] = []

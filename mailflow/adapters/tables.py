@@ -55,6 +55,7 @@ class PersonRow(SQLModel, table=True):
     """Who wrote: read only to send mail, never shown in the register."""
 
     __tablename__ = "people"
+    __table_args__ = (Index("ix_people_org_email_key", "org_id", "email_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: str = Field(index=True, max_length=64)
