@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mailflow import mime, schedule
 from mailflow.adapters import queries
-from mailflow.adapters.health import Outages, outbox_key
+from mailflow.adapters.health import SMTP, Outages, outbox_key
 from mailflow.adapters.outbox import queue
 from mailflow.adapters.store import Store
 from mailflow.adapters.tables import CaseEventRow, DigestRow, OutageRow, OutboxRow
@@ -153,26 +153,32 @@ class Jobs:
     # -- outages -----------------------------------------------------------------------
 
     def outbox_watch(self) -> int:
-        """A mail due and not sent for `outbox_stuck_minutes` makes its organization's outbox stuck: an
-        outage like a dead server's (told once by `outage_notices`), ended when none is left; the number
-        of organizations whose outbox is stuck."""
+        """Called right after a drain: a mail still due then and queued more than `outbox_stuck_minutes`
+        ago makes its organization's outbox stuck (a worker holds it and sends nothing, say). That is an
+        outage like a dead server's, told once by `outage_notices` after `outage_notice_minutes`, ended
+        when the outbox moves again. While the SMTP server is down, that outage is the one told. Returns
+        the number of organizations whose outbox is stuck."""
         if self.outages is None:
             return 0
         minutes = self.config.service.outbox_stuck_minutes
         now = self.clock.now()
         with self.store.transaction(readonly=True) as reg:
             rows = reg.session.execute(
-                select(OutboxRow.org_id, func.count(), func.min(OutboxRow.next_attempt_at))
-                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now - timedelta(minutes=minutes))
+                select(OutboxRow.org_id, func.count(), func.min(OutboxRow.created_at))
+                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
+                       OutboxRow.created_at <= now - timedelta(minutes=minutes))
                 .group_by(OutboxRow.org_id)).all()
-        stuck = {org_id: (n, oldest) for org_id, n, oldest in rows}
+            smtp_down = reg.session.execute(select(OutageRow.id).where(
+                OutageRow.key == SMTP, OutageRow.ended_at.is_(None))).first() is not None
+        # a dead SMTP server holds every mail: that outage says so already, and its notice says they wait
+        stuck = {} if smtp_down else {org_id: (n, oldest) for org_id, n, oldest in rows}
         for org in self.config.organizations:
             key = outbox_key(org.id)
             if org.id in stuck:
                 n, oldest = stuck[org.id]
                 since = oldest.astimezone(self.calendars[org.id].tz).strftime("%Y-%m-%d %H:%M")
-                self.outages.failing(key, org.id, f"utkorgen: {n} e-brev har väntat på att skickas i mer än "
-                                                  f"{minutes:g} minuter (det äldsta sedan {since})")
+                self.outages.failing(key, org.id, f"utkorgen: {n} e-brev köade för mer än {minutes:g} minuter "
+                                                  f"sedan har inte kunnat skickas (det äldsta sedan {since})")
             else:
                 self.outages.ok(key)
         return len(stuck)

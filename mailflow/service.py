@@ -512,6 +512,7 @@ class Service:
                 await sending
             report.deadline_mails, report.digests, report.job_errors = await asyncio.to_thread(self.timed_jobs)
             add(await self.send_outbox(None, pool))
+            await asyncio.to_thread(self.jobs.outbox_watch)  # what the drain left behind
             report.sent, report.send_failed, report.send_retried = totals.sent, totals.failed, totals.retried
             report.smtp_outage = totals.outage
             return report
@@ -525,7 +526,6 @@ class Service:
         """The deadline pass, the digests and the outage notices; (mails queued, digests queued, errors)."""
         mails, errors = self.jobs.deadlines()
         digests, digest_errors = self.jobs.digests_due()
-        self.jobs.outbox_watch()
         notices = self.jobs.outage_notices()
         self.reporter.jobs(mails, digests)
         return mails + notices, digests, errors + digest_errors
@@ -631,7 +631,7 @@ class Service:
         await asyncio.to_thread(self.enter_worker, "run")
         watched = self.mailboxes()
         threads = {w.key: self._watcher(w, halt, notify) for w in watched}
-        last_jobs = -JOBS_INTERVAL
+        last_jobs = last_watch = -JOBS_INTERVAL
         smtp_delay, smtp_retry_at = RETRY_FIRST, 0.0
         pool = self.senders()
         try:
@@ -661,6 +661,12 @@ class Service:
                         smtp_delay = min(smtp_delay * 2, RETRY_CAP)
                     else:
                         smtp_delay, smtp_retry_at = RETRY_FIRST, 0.0
+                        if loop.time() - last_watch >= JOBS_INTERVAL:  # what the drain left behind
+                            last_watch = loop.time()
+                            try:
+                                await asyncio.to_thread(self.jobs.outbox_watch)
+                            except StoreError as exc:
+                                log.error("event=outbox_watch_error error=%s", str(exc)[:200])
                 timeout = LOOP_SECONDS if smtp_retry_at == 0.0 else max(0.2, min(LOOP_SECONDS, smtp_retry_at - loop.time()))
                 waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
                 await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -3,6 +3,8 @@ JSON logs, the register exported as JSON Lines, backups of SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import sqlite3
@@ -101,39 +103,69 @@ async def test_healthz_and_metrics_tell_what_a_real_pass_did(ops: tuple[World, M
 
 
 async def test_an_unreachable_mailbox_and_a_stuck_outbox_make_healthz_fail_and_are_told_once(
-        make_world: Any) -> None:
-    smtp_port = free_port()  # nothing listens: the outbox cannot send
+        make_world: Any, dovecot: Any) -> None:
+    from mailflow.adapters.tables import WorkerRow
+    from mailflow.adapters.workers import real_now
+    from mailflow.testing.smtpsink import SmtpSink
+
+    smtp_port = free_port()  # nothing listens at first
     world: World = make_world({"nacka": {"registrar_imap": {"port": free_port()}}},
                               service={"smtp": {"port": smtp_port}, "outage_notice_minutes": 0,
                                        "outbox_stuck_minutes": 30})
     monitor = Monitor(world.config, world.store)
     server = OpsServer(("127.0.0.1", 0), monitor).start()
+    sink = None
+
+    async def run(at: datetime) -> None:
+        await Service(world.config, world.store, FixedClock(at), env=world.env, reporter=monitor).run_once()
+
     try:
         world.deliver(mails.NORRMALM, mails.build(), ARRIVAL)
-        for at in (NOW, NOW + timedelta(minutes=31), NOW + timedelta(minutes=40)):
-            await Service(world.config, world.store, FixedClock(at), env=world.env, reporter=monitor).run_once()
+        await run(NOW)  # the ack and the forward wait: SMTP is down (that outage, not a stuck outbox)
+        status, body = get(server.port, "/healthz")
+        health = json.loads(body)
+        assert status == 503 and "SMTP server unusable" in health["problems"]
+        assert "mailbox nacka registrar unreachable" in health["problems"]
+        assert not [p for p in health["problems"] if p.startswith("outbox")]
+        # a worker that is alive holds norrmalm's mails and never sends them; the SMTP server is back
+        with world.store.transaction() as reg:
+            now = real_now()
+            reg.session.add(WorkerRow(id="hung", host="elsewhere", pid=1, role="run", started_at=now,
+                                      heartbeat_at=now + timedelta(days=1)))
+            for row in reg.session.execute(select(OutboxRow).where(OutboxRow.org_id == "norrmalm")).scalars():
+                row.lease_owner, row.lease_until = "hung", now + timedelta(days=1)
+        sink = SmtpSink(dovecot, route=world.user, port=smtp_port).start()
+        for minutes in (31, 40, 50):
+            await run(NOW + timedelta(minutes=minutes))
         status, body = get(server.port, "/healthz")
         health = json.loads(body)
         assert status == 503 and health["status"] == "failing"
-        assert "mailbox nacka registrar unreachable" in health["problems"]
-        assert "SMTP server unusable" in health["problems"]
+        assert health["problems"] == ["mailbox nacka registrar unreachable", "outbox of norrmalm stuck"]
         down = [b for b in health["mailboxes"] if not b["reachable"]]
         assert [(b["org"], b["mailbox"]) for b in down] == [("nacka", "registrar")] and down[0]["error"]
+        assert health["outbox"]["norrmalm"]["stuck"] and health["outbox"]["norrmalm"]["pending"] >= 2
+        assert health["smtp"]["reachable"] is True
         with world.store.transaction() as reg:
-            rows = list(reg.session.execute(select(OutageRow)).scalars())
+            rows = {r.key: r for r in reg.session.execute(select(OutageRow)).scalars()}
             notices = list(reg.session.execute(select(OutboxRow).where(OutboxRow.purpose == "outage")).scalars())
-        # each organization's outbox holds mails due since the first pass (norrmalm's ack and forward, and
-        # both organizations' outage notices): stuck from the pass 31 minutes later
-        assert {r.key for r in rows} == {"imap:nacka:registrar", "smtp", "outbox:norrmalm", "outbox:nacka"}
-        stuck = next(r for r in rows if r.key == "outbox:norrmalm")
-        assert "utkorgen: 3 e-brev har väntat på att skickas i mer än 30 minuter" in stuck.error
-        assert stuck.failures == 2
-        assert "outbox of norrmalm stuck" in health["problems"]
-        # told once per organization: the first pass told of the mailbox and SMTP, the second of the outbox
-        assert len(notices) == 4
-        assert len({n.message_id for n in notices}) == 4
+        assert set(rows) == {"imap:nacka:registrar", "smtp", "outbox:norrmalm"}
+        assert rows["smtp"].ended_at is not None and rows["outbox:norrmalm"].ended_at is None
+        held = health["outbox"]["norrmalm"]["pending"]  # the ack, the forward, the SMTP outage notice
+        assert f"utkorgen: {held} e-brev köade för mer än 30 minuter sedan har inte kunnat skickas" in rows[
+            "outbox:norrmalm"].error
+        def text(n: OutboxRow) -> str:
+            msg = email.message_from_bytes(bytes(n.payload), policy=email.policy.default)
+            part = msg.get_body(("plain",))
+            return part.get_content() if part is not None else ""  # type: ignore[union-attr]
+
+        told = [n for n in notices if "e-brev köade" in text(n)]
+        assert len(told) == 1 and told[0].recipients == [mails.NORRMALM_REGISTRAR]  # once, not once per pass
+        status, body = get(server.port, "/metrics")
+        assert samples(body)[("mailflow_outbox_stuck", (("org", "norrmalm"),))] == 1
     finally:
         server.stop()
+        if sink is not None:
+            sink.stop()
 
 
 # -- logs -----------------------------------------------------------------------------------------

@@ -138,13 +138,14 @@ class Monitor:
     def outbox(self) -> dict[str, OutboxState]:
         """Each organization's outbox, read from the database (all workers' mails)."""
         now = datetime.now(timezone.utc)
-        stuck_after = self.config.service.outbox_stuck_minutes * 60
         t = OutboxRow
         with self.store.transaction(readonly=True) as reg:
             counts = reg.session.execute(select(t.org_id, t.status, func.count()).group_by(t.org_id, t.status)).all()
             ages = reg.session.execute(
                 select(t.org_id, func.min(t.created_at), func.min(t.next_attempt_at))
                 .where(t.status == "pending").group_by(t.org_id)).all()
+            stuck = set(reg.session.execute(select(OutageRow.org_id).where(
+                OutageRow.key.like("outbox:%"), OutageRow.ended_at.is_(None))).scalars())
         out = {o.id: OutboxState(0, 0, None, None, False) for o in self.config.organizations}
         for org_id, status, n in counts:
             st = out.setdefault(org_id, OutboxState(0, 0, None, None, False))
@@ -156,7 +157,8 @@ class Monitor:
             st = out.setdefault(org_id, OutboxState(0, 0, None, None, False))
             st.oldest_pending_age = max(0.0, (now - created).total_seconds()) if created else None
             st.due_for = max(0.0, (now - due).total_seconds()) if due else None
-            st.stuck = st.due_for is not None and st.due_for > stuck_after
+        for org_id in stuck:  # as the service found it after its last drain (Jobs.outbox_watch)
+            out.setdefault(org_id, OutboxState(0, 0, None, None, False)).stuck = True
         return out
 
     def outbox_mails(self) -> list[tuple[str, str, str, int]]:
