@@ -34,6 +34,7 @@ from mailflow.deadlines import WorkCalendar  # noqa: E402
 from mailflow.model import Mail, MailboxRole, Parsed, Source  # noqa: E402
 from mailflow.pipeline import Context  # noqa: E402
 from mailflow.pipeline.classify import Classify  # noqa: E402
+from mailflow.pipeline.deidentify import Deidentify  # noqa: E402
 from mailflow.pipeline.parse import parse_bytes  # noqa: E402
 from mailflow.pipeline.route import Route  # noqa: E402
 
@@ -63,6 +64,13 @@ class Result:
     route_cues: tuple[str, ...] = ()
     error: str | None = None
     misses: list[str] = field(default_factory=list)
+    got_role_unit: str | None = None
+    canary: str = ""
+    canary_kept: bool | None = None
+    writer_pii: tuple[str, ...] = ()
+    third_pii: tuple[str, ...] = ()
+    writer_left: tuple[str, ...] = ()
+    third_left: tuple[str, ...] = ()
 
 
 def load_labels(corpus: Path) -> list[dict]:
@@ -89,6 +97,8 @@ def run_one(lab: dict, n: int, corpus: Path, cfg: config_mod.Config, calendar: W
         file=lab["file"], org=lab["org"], note=lab.get("note", ""),
         want_kind=lab["kind"], want_flags=frozenset(lab["flags"]),
         want_unit=lab["unit"], want_lang=lab["language"],
+        canary=lab.get("canary", ""), writer_pii=tuple(lab.get("writer_pii", ())),
+        third_pii=tuple(lab.get("third_party_pii", ())),
     )
     try:
         org = cfg.org(lab["org"])
@@ -107,6 +117,7 @@ def run_one(lab: dict, n: int, corpus: Path, cfg: config_mod.Config, calendar: W
     try:
         mail = Classify().run(mail, ctx)
         mail = Route().run(mail, ctx)
+        mail = Deidentify().run(mail, ctx)
     except Exception as exc:  # a crash in a step is a result too: counted as a miss everywhere
         r.error = f"{type(exc).__name__}: {exc}"
         return r
@@ -120,7 +131,20 @@ def run_one(lab: dict, n: int, corpus: Path, cfg: config_mod.Config, calendar: W
         r.got_unit = rt.unit_id
         r.got_role = rt.handler_role
         r.route_cues = tuple(rt.cues)
+    register = f"{mail.clean_subject or ''}\n{mail.clean_text or ''}"
+    if r.canary:  # the writer's own words reach the register (de-identified)
+        r.canary_kept = " ".join(r.canary.split()).lower() in " ".join(register.split()).lower()
+    r.writer_left = tuple(x for x in r.writer_pii if _present(x, register))
+    r.third_left = tuple(x for x in r.third_pii if _present(x, register))
     return r
+
+
+def _present(item: str, text: str) -> bool:
+    """Whether a personal item is still in the register's text, as a whole word."""
+    import re
+
+    # as written: a name that is also a word ("Inga" / "inga samtal") is gone when its capitalised form is
+    return re.search(rf"(?<![\w]){re.escape(item)}(?![\w])", text) is not None
 
 
 def pct(num: int, den: int) -> float | None:
@@ -252,6 +276,28 @@ def main(argv: list[str] | None = None) -> int:
     roles = Counter(r.got_role or "(none)" for r in results)
     print("  handler roles: " + ", ".join(f"{k} {v}" for k, v in sorted(roles.items())))
 
+    print()
+    # -- the provider is named and the case goes there; the writer's words; personal data
+    prov = [r for r in results if "external_provider" in r.want_flags and r.want_unit]
+    prov_ok = sum(1 for r in prov if r.got_unit == r.want_unit and r.got_role in ("provider", "lex_sarah"))
+    print(f"provider routing   {prov_ok}/{len(prov)}  (external_provider cases sent to the expected provider)")
+    canaries = [r for r in results if r.canary]
+    kept = sum(1 for r in canaries if r.canary_kept)
+    print(f"writer's words kept {kept}/{len(canaries)}" + ("  (no `canary` in these labels)" if not canaries else ""))
+    w_total = sum(len(r.writer_pii) for r in results)
+    w_left = sum(len(r.writer_left) for r in results)
+    t_total = sum(len(r.third_pii) for r in results)
+    t_left = sum(len(r.third_left) for r in results)
+    print(f"personal items of the writer removed      {w_total - w_left}/{w_total}")
+    print(f"personal items of third parties removed   {t_total - t_left}/{t_total}")
+    for r in results:
+        if r.canary and not r.canary_kept:
+            r.misses.append(f"canary lost: {r.canary!r}")
+        if r.writer_left:
+            r.misses.append(f"writer's items left: {list(r.writer_left)}")
+        if r.third_left:
+            r.misses.append(f"third parties' items left: {list(r.third_left)}")
+
     if args.verbose:
         missed = [r for r in results if r.misses]
         print()
@@ -263,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    note:     {r.note}")
             if r.error:
                 print(f"    error:    {r.error}")
-            print(f"    expected: kind={r.want_kind} flags={sorted(r.want_flags)} unit={unit_name(r.want_unit)} lang={r.want_lang}")
+            print(f"    expected: kind={r.want_kind} flags={sorted(r.want_flags)} unit={unit_name(r.want_unit)} "
+                  f"lang={r.want_lang}")
             print(f"    got:      kind={r.got_kind} flags={sorted(r.got_flags)} unit={unit_name(r.got_unit)} "
                   f"role={r.got_role} lang={r.got_lang}")
             print(f"    misses:   {'; '.join(r.misses)}")
@@ -278,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         "routing_accuracy": route_acc,
         "triage_accuracy": pct(triage_ok, len(triage_want)),
         "flags": {f: {k: flag_stats[f][k] for k in ("precision", "recall", "tp", "fp", "fn")} for f in FLAGS},
+        "provider_routing": [prov_ok, len(prov)],
+        "canary_kept": [kept, len(canaries)],
+        "writer_pii_removed": [w_total - w_left, w_total],
+        "third_party_pii_removed": [t_total - t_left, t_total],
         "targets_met": {
             "kind_accuracy": kind_acc is not None and kind_acc >= TARGETS["kind_accuracy"],
             "lex_sarah_recall": ls["recall"] is not None and ls["recall"] >= TARGETS["lex_sarah_recall"],

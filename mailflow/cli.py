@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -119,8 +120,20 @@ def parse_now(value: str, tz: ZoneInfo) -> datetime:
     return at.astimezone(timezone.utc)
 
 
+def _stop_before_serving(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # `run` stops cleanly on SIGTERM: before it serves (nothing in hand yet) by leaving at once, and
+    # from then on by finishing the message in hand (`_serve`). Every other command, and a pass of
+    # `run --once` (safe to end at any instant), ends as SIGTERM ends a program.
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        signal.signal(signal.SIGTERM, _stop_before_serving)
     args = _parser().parse_args(argv)
+    if main_thread and (args.command != "run" or args.once):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _setup_logging(args.log_level, args.command, args.log_format)
     try:
         cfg = config_mod.load(args.config)

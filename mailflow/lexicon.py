@@ -61,11 +61,19 @@ COMPLAINT = (
     "why was", "why did", "how can it be", "broken", "dirty", "unsafe", "neglect", "ignored", "problems",
     "missing", "failed", "failure", "wrong", "not even", "were promised", "was promised", "anxious", "worried",
     "look into", "not good enough", "fed up", "too many", "too few",
+    # Finnish
+    "valitus", "valitan", "valitamme", "tyytymätön", "tyytymättömi", "pettynyt", "pettymys", "huono", "huonosti",
+    "ei tullut", "kukaan ei", "ei kukaan", "ei vastannut", "ei ole vastattu", "en ole saanut", "emme ole saaneet",
+    "ei ole kuulunut", "myöhässä", "unohti", "unohtaneet", "unohdettu", "likainen", "rikki", "vaarallinen",
+    "liukas", "liukkaa", "ei ole hyväksyttävää", "ei hyväksyttävä", "ongelma", "laiminlyö", "huolissani",
+    "huolestunut", "vihainen", "suuttunut", "epäkohtelias", "peruttu", "peruttiin", "lopetettiin",
+    "ilman ilmoitusta", "luvattiin", "lupasitte", "vaadin", "haluan tietää", "ei toimi", "vanhentunut",
+    "vanhentuneita", "miksi", "ei saanut", "eivät saa", "valitettavasti", "ainoastaan ruotsiksi",
 )
 # dissatisfaction that is easily said in passing: a complaint only with nothing kinder around it
 WEAK_COMPLAINT = ("sämre", "sämst", "tyvärr", "oro ", "orolig", "ensam ", "kunde inte", "fick inte", "får inte",
                   "saknar", "saknade", "flera gånger", "missing", "worried", "stressad", "stressade", "ledsen",
-                  "grät")
+                  "grät", "valitettavasti", "miksi", "huolissani", "huolestunut")
 
 OPINION = (
     "förslag", "föreslå", "föreslår", "tips", "idé", "önskar", "önskemål", "skulle vilja", "vore bra",
@@ -76,6 +84,9 @@ OPINION = (
     "skulle vara roligt", "skulle vara bra",
     "suggest", "suggestion", "idea", "would be nice", "would be good", "could you", "should ",
     "proposal", "propose", "wish", "opinion", "improve", "would it be possible",
+    # Finnish
+    "ehdotan", "ehdotus", "ehdottaa", "toivoisin", "toivoisimme", "toivomme", "olisi hyvä", "olisi kiva",
+    "olisi mukava", "voisiko", "voisitteko", "mielestäni", "kannattaisi", "olisiko mahdollista",
 )
 
 PRAISE = (
@@ -90,6 +101,10 @@ PRAISE = (
     "höjdpunkt", "godaste", "fortsätt så", "guldklimp", "mycket trevligt", "så stolt", "keep it up",
     "thank you", "thanks so much", "many thanks", "grateful", "wonderful", "excellent", "fantastic",
     "great job", "kind ", "helpful", "appreciate", "praise", "happy with", "lovely", "amazing",
+    # Finnish
+    "kiitos", "kiitän", "kiitämme", "kiitollinen", "ihana", "upea", "loistava", "erinomainen", "ystävällinen",
+    "tyytyväinen", "tyytyväisiä", "hieno", "mahtava", "kehu", "ammattitaitoi", "lämmin", "lämpimät",
+    "suuri kiitos", "iso kiitos", "lämmin kiitos",
 )
 
 # -- flags -------------------------------------------------------------------------------
@@ -100,6 +115,9 @@ ANONYMOUS = (
     "skriv inte ut mitt namn", "vill inte att mitt namn", "wish to remain anonymous",
     "want to remain anonymous", "would like to remain anonymous", "stay anonymous", "remain anonymous",
     "won't give my name", "will not give my name", "do not want my name", "don't want my name",
+    # Finnish
+    "haluan pysyä nimettömänä", "haluan olla nimettömänä", "haluan jäädä nimettömäksi", "en halua kertoa nimeäni",
+    "kirjoitan nimettömänä", "ilman nimeä",
 )
 
 # a complaint about one person's conduct, said outright
@@ -149,18 +167,37 @@ _NOT_A_NAME = frozenset(
 )
 
 CONDUCT = (
-    "otrevlig", "oförskämd", "arg", "skrek", "skäll", "kallar", "kallade", "pratar till", "pratade till",
+    # harsh
+    "otrevlig", "oförskämd", "arg ", "arga ", "skrek", "skäll", "kallar", "kallade", "pratar till", "pratade till",
     "hånade", "hånar", "sarkastisk", "ironisk", "nonchalant", "respektlös", "kränk", "ignorer", "struntar",
     "suckar", "suckade", "himlade", "slog", "drog", "knuffade", "hårdhänt", "kommer sent", "kom sent",
-    "halvtimme sent", "alltid sent", "sitter med mobilen", "i telefon", "pratar i telefon", "röker",
-    "berusad", "oprofessionell", "hotade", "hotar", "elak", "sur", "kort i tonen", "som ett barn",
-    "som om", "barnsligt", "förnedr", "skämd", "gapar", "fräser", "glömmer", "ljuger", "ljög",
-    "ringer aldrig", "svarar aldrig", "hör aldrig av sig", "vägrar", "vägrade", "tvingade",
-    "lånat pengar", "lånar pengar", "bett honom", "bett henne", "respektlöst", "inte får äta", "hårda",
-    "hård stil", "skrattar", "skrattade", "låser", "hota", "hotar", "pulls", "yanked", "drops her",
-    "drops him", "hurts", "hurt her", "hurt him",
+    "halvtimme sent", "alltid sent", "sitter med mobilen", "i telefon", "pratar i telefon", "röker", "rökte",
+    "berusad", "luktade alkohol", "oprofessionell", "hotade", "hotar", "elak", "sur ", "sura ", "kort i tonen",
+    "som ett barn", "som om", "barnsligt", "förnedr", "skämd", "gapar", "fräser", "fräste", "snäste", "röt ",
+    "ljuger", "ljög", "vägrar", "vägrade", "tvingade", "lånat pengar", "lånar pengar", "lånade pengar",
+    "bett honom", "bett henne", "respektlöst", "inte får äta", "hårda", "hård stil", "skrattar", "skrattade",
+    "låser", "hota", "filmade", "filmar", "tog pengar", "tagit pengar", "kortet", "bankkort", "stal", "stulit",
+    "pulls", "yanked", "drops her", "drops him", "hurts", "hurt her", "hurt him",
+    # mild: manner and neglect of one person
+    "var kort", "kort mot", "kort med", "otrevligt", "ovänlig", "ohövlig", "nedlåtande", "översittar", "spydig",
+    "dryg", "ointresserad", "oengagerad", "okänslig", "otålig", "irriterad på", "lyssnar inte", "lyssnade inte",
+    "svarar inte", "svarade inte", "svarar aldrig", "ringer aldrig", "ringde aldrig", "ringer inte tillbaka",
+    "ringde inte tillbaka", "hör aldrig av sig", "hörde aldrig av sig", "hör inte av sig", "glömmer", "glömde",
+    "glömt", "hälsar inte", "hälsade inte", "tittade inte", "avbröt", "avbryter", "slarvar", "slarvade", "slarvig",
+    "bryr sig inte", "brydde sig inte", "gick därifrån", "gick innan",
+    "pratar över huvudet", "pratade över huvudet", "tonen", "tonfall", "attityd", "bemötande", "bemötte",
+    "skäms", "utskälld", "tillsäg", "tillrättavis", "gormade", "bråkade",
+    # English
     "rude", "shouted", "yelled", "rolled his eyes", "rolled her eyes", "sighed", "sarcastic", "ignored",
-    "always late", "on the phone", "pulled", "grabbed", "swore", "mocked", "dismissive", "lazy", "never calls",
+    "always late", "on the phone", "on her phone", "on his phone", "pulled", "grabbed", "swore", "mocked",
+    "dismissive", "lazy", "never calls", "short with", "curt", "condescending", "patronising", "patronizing",
+    "impatient", "unfriendly", "unkind", "unprofessional", "careless", "forgot", "does not answer",
+    "doesn't answer", "did not answer", "didn't answer", "never answers", "never replies", "does not reply",
+    "laughed at", "talks down", "talked down", "tone", "attitude", "filmed", "took money",
+    "borrowed money", "smelled of alcohol", "smoked", "snapped",
+    # Finnish
+    "epäkohtelia", "töykeä", "tyly", "huusi", "huutaa", "ei vastaa", "ei vastannut", "unohti", "unohtaa",
+    "myöhässä", "välinpitämätö", "ilkeä", "nauroi", "pilkkasi", "loukkaa", "ylimielinen",
 )
 
 # Suspected serious misconduct in care (SoL/LSS), also in plain words. Strong entries
@@ -193,6 +230,11 @@ LEX_SARAH = (
     "pressure sore", "pressure ulcer", "locked in", "restrained", "dehydrated", "went missing",
     "walked out", "without anyone noticing", "money has gone", "money missing", "money is missing",
     "threatened", "hit her", "hit him", "pushed her", "pushed him", "rough", "shouted at",
+    # Finnish
+    "kaltoin", "kaltoinkohtel", "pahoinpitel", "lyönyt", "löi häntä", "sidottu", "sidottiin", "sitoivat",
+    "vyöllä", "lukittiin", "lukitaan", "lattialla koko", "väärä lääke", "väärät lääkkeet", "väärää lääkettä",
+    "ilman lääkkeitä", "lääkkeet jäivät", "virtsassa", "ulosteessa", "painehaava", "makuuhaava", "nestehukka",
+    "rahaa puuttuu", "rahaa on kadonnut", "varastettu", "varasti", "ilman suostumusta",
 )
 WEAK_LEX_SARAH = ("blåmärke", "bruise", "föll", "ramlade", "fell ", "ingen mat", "larmet", "larmade",
                   "saknades", "ryckte", "rough", "call button", "kallt vatten", "slet i", "skrattade åt")
@@ -203,6 +245,8 @@ CARE = (
     "undersköterska", "vårdbiträde", "demens", "lss", "assistans", "boendestöd", "avdelning",
     "nursing", "care home", "home care", "carer", "residents", "resident ", "senior centre",
     "group home", "day centre", "respite",
+    "kotihoito", "kotipalvelu", "hoivakoti", "vanhainkoti", "palvelutalo", "hoitaja", "asukas", "ryhmäkoti",
+    "asumisyksikkö", "muistisairas",
 )
 
 # words that place a text in school or preschool (the Education Act, not SoL/LSS)
@@ -280,6 +324,26 @@ def named_staff(text: str) -> list[str]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def conduct_at(text: str, start: int) -> list[str]:
+    """Bad conduct said in the sentence around an offset, or in the two after it (where "hon"/"she"
+    goes on about the person)."""
+    bounds = [0] + [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    for n in range(len(bounds) - 1):
+        if bounds[n] <= start < bounds[n + 1]:
+            window = text[bounds[n]: bounds[min(n + 3, len(bounds) - 1)]]
+            return matches(window, CONDUCT)
+    return []
+
+
+def said_at(text: str, start: int, entries: tuple[str, ...]) -> list[str]:
+    """The entries said in the sentence around an offset or the next one."""
+    bounds = [0] + [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    for n in range(len(bounds) - 1):
+        if bounds[n] <= start < bounds[n + 1]:
+            return matches(text[bounds[n]: bounds[min(n + 2, len(bounds) - 1)]], entries)
+    return []
 
 
 def conduct_near(text: str, mention: str) -> list[str]:

@@ -15,6 +15,7 @@ import email.policy
 import json
 import logging
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import datetime
@@ -157,7 +158,7 @@ def failing_templates(tmp: Path, name: str, condition: str) -> Path:
     """The shipped templates, with `name` failing when `condition` holds (an undefined variable)."""
     copy = tmp / "templates"
     shutil.copytree(ROOT / "templates", copy)
-    path = copy / "sv" / f"{name}.txt.j2"
+    path = copy / f"{name}.txt.j2"
     path.write_text(f"{{% if {condition} %}}{{{{ no_such_variable }}}}{{% endif %}}" + path.read_text())
     return copy
 
@@ -289,6 +290,31 @@ def test_a_second_worker_on_one_sqlite_file_is_refused_with_a_clear_message(make
     after = subprocess.run([sys.executable, "-m", "mailflow", "--config", str(world.config_path), "run", "--once"],
                            cwd=ROOT, env=world.env, capture_output=True, text=True, timeout=60)
     assert after.returncode == 0, after.stderr  # the lock went with the process
+
+
+def _catches_sigterm(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
+
+
+def test_a_worker_asked_to_stop_while_it_starts_exits_cleanly(make_world) -> None:  # type: ignore[no-untyped-def]
+    # a service manager (or a restart in a storm) may stop a worker before it serves: that is a clean stop
+    world: World = make_world({})
+    proc = subprocess.Popen([sys.executable, "-m", "mailflow", "--config", str(world.config_path), "run"],
+                            cwd=ROOT, env=world.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # SIGTERM is caught from the first instant: long before the service has started
+        assert wait_for(lambda: _catches_sigterm(proc.pid), 30, step=0.005)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "event=started" not in err  # it was still starting, and left without serving
+    assert "Traceback" not in err
 
 
 def test_check_config_passes_before_the_first_migration_with_a_note(make_world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -18,12 +18,12 @@ from tests.conftest import ROOT, World
 pytestmark = pytest.mark.integration
 
 
-def wait_for(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+def wait_for(check: Callable[[], bool], timeout: float = 30.0, step: float = 0.3) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return True
-        time.sleep(0.3)
+        time.sleep(step)
     return False
 
 

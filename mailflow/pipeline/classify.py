@@ -6,11 +6,15 @@ complaint, also when it is phrased as a question or wrapped in praise.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from functools import lru_cache
 
+from mailflow import language as languages
 from mailflow import lexicon
 from mailflow.config import Organization
 from mailflow.model import Classification, Kind, Mail, Parsed
+from mailflow.nlp import morph, staff
 from mailflow.pipeline import Context
 
 _NOREPLY = ("noreply", "no-reply", "donotreply", "do-not-reply", "ingen-svar", "inget-svar")
@@ -18,19 +22,82 @@ _ANON_DOMAINS = ("anonymousemail.me", "guerrillamail.com", "sharklasers.com", "m
                  "10minutemail.com", "anonaddy.me", "temp-mail.org", "yopmail.com")
 
 
+_ANON_NAMES = re.compile(r"^\W*(?:anonym|anonymous|anonyymi|nimetön|okänd|unknown|ingen|no name|utan namn)\b", re.I)
+
+
 def has_reply_address(p: Parsed) -> tuple[bool, str]:
-    """Whether the writer can be answered, and the cue if not."""
+    """Whether the writer can be answered as a known person, and the cue if not.
+
+    No From, a no-reply or anonymizing address (unless Reply-To gives a usable one),
+    or a display name that says "Anonym"/"Anonymous" all make a case anonymous.
+    """
     if p.from_ is None:
         return False, "anonymous:no From address"
-    local, _, domain = p.from_.email.partition("@")
-    if any(n in local for n in _NOREPLY):
+    if _ANON_NAMES.match(p.from_.name or ""):
+        return False, f"anonymous:display name ({p.from_.name})"
+    usable = [a for a in (p.from_,) + tuple(p.reply_to) if _usable(a.email)]
+    if not usable:
+        local, _, domain = p.from_.email.partition("@")
+        if domain in _ANON_DOMAINS or any(domain.endswith("." + d) for d in _ANON_DOMAINS):
+            return False, "anonymous:anonymizing service"
         return False, f"anonymous:no-reply address ({local})"
-    if domain in _ANON_DOMAINS:
-        return False, "anonymous:anonymizing service"
+    if "anonym" in p.from_.email.partition("@")[0] and not p.reply_to:
+        return False, "anonymous:anonymizing address"
     return True, ""
 
 
-def classify_text(text: str, subject: str, org: Organization) -> Classification:
+def _usable(email: str) -> bool:
+    local, _, domain = email.partition("@")
+    return not any(n in local for n in _NOREPLY) and domain not in _ANON_DOMAINS and \
+        not any(domain.endswith("." + d) for d in _ANON_DOMAINS)
+
+
+# someone else's wish to stay anonymous ("grannen vill vara anonym"), not the writer's
+_THIRD_PERSON_WISH = re.compile(
+    r"\b(?:hon|han|hen|de|dom|grannen|grannarna|she|he|they|hän|he|neighbour|neighbor|others|andra)\s+"
+    r"(?:\w+\s+){0,2}(?:vill|önskar|ville|wants?|wished|wish|would like|haluaa|halusi)\b", re.I)
+
+
+@lru_cache(maxsize=32)
+def org_words(org: Organization) -> frozenset[str]:
+    """The words of the organization's own names (units, places, providers, districts, departments):
+    never a person's name, though some are spelled like one ("Klara", "Sofia")."""
+    found: set[str] = set()
+    for text in [org.name] + [d.name for d in org.departments]:
+        found.update(morph.TOKEN.findall(text))
+    for unit in org.units:
+        for text in (unit.name, *unit.places, *[c.name for c in (unit.provider, unit.district) if c]):
+            found.update(morph.TOKEN.findall(text))
+    return frozenset(w.lower() for w in found)
+
+
+def employee_cues(body: str, org: Organization, writer: tuple[str, ...] = ()) -> list[str]:
+    """Why a complaint concerns one employee: someone singled out, with bad conduct in that sentence or
+    the two after it."""
+    toks = morph.tokens(body)
+    found = []
+    for mention in staff.mentions(body, exclude=org_words(org), not_people=writer,
+                                  finnish=morph.looks_finnish(toks)):
+        conduct = lexicon.conduct_at(body, mention.start)
+        if conduct:
+            found.append(f"about_employee:{mention.text} ({', '.join(conduct[:2])})")
+        elif mention.how == "role+name" and not lexicon.matches(body, lexicon.PRAISE) and \
+                lexicon.said_at(body, mention.start, lexicon.COMPLAINT + lexicon.CONDUCT):
+            # one employee named by role and name in a complaint, with nothing kind said of them
+            found.append(f"about_employee:{mention.text} (named by role and name)")
+    return list(dict.fromkeys(found))
+
+
+def writer_names(p: Parsed) -> tuple[str, ...]:
+    """The writer's and the greeted person's names: never the employee a complaint is about."""
+    from mailflow.pipeline.deidentify import greeting_names, name_parts, signature_names
+
+    own = p.own_text or p.text
+    display = p.from_.name if p.from_ else ""
+    return name_parts(display) + signature_names(own) + greeting_names(own)
+
+
+def classify_text(text: str, subject: str, org: Organization, writer: tuple[str, ...] = ()) -> Classification:
     """The kind, flags and language of a writer's words (pure; flags from text only).
 
     Strong signs of dissatisfaction make a complaint whatever else is said
@@ -82,17 +149,21 @@ def classify_text(text: str, subject: str, org: Organization) -> Classification:
             cues.append("complaint:a suspected misconduct in care is always a complaint")
     if kind is Kind.COMPLAINT:
         direct = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE_DIRECT + c.about_employee)
-        mentioned = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE) + lexicon.named_staff(body)
-        conduct = [(m, w) for m in mentioned if (w := lexicon.conduct_near(body, m))]
-        if direct or conduct:
+        singled = employee_cues(body, org, writer)
+        if direct or singled:
             flags.append("about_employee")
             cues += [f"about_employee:{w}" for w in direct[:3]]
-            cues += [f"about_employee:{m} ({', '.join(w[:2])})" for m, w in conduct[:3]]
+            cues += singled[:3]
     anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
+    if anon and _THIRD_PERSON_WISH.search(body) and not re.search(
+            r"\b(?:jag|i|minä|me|vi)\s+(?:\w+\s+){0,2}(?:vill|önskar|want|wish|would like|haluan|haluamme)\s+"
+            r"(?:\w+\s+){0,3}(?:anonym|nimettöm)", body, re.I):
+        cues.append(f"anonymous:not the writer's wish ({anon[0]})")
+        anon = []
     if anon:
         flags.append("anonymous")
         cues.append(f"anonymous:{anon[0]}")
-    lang, lang_cue = lexicon.language(body, org.language)
+    lang, lang_cue = languages.detect(body, org.language, org.languages)
     cues.append(lang_cue)
     return Classification(kind=kind, flags=tuple(flags), language=lang, cues=tuple(cues))
 
@@ -114,7 +185,7 @@ class Classify:
                 result = replace(result, flags=result.flags + ("anonymous",),
                                  cues=result.cues + ("anonymous:no contact on the form",))
             return replace(mail, classification=result)
-        result = classify_text(p.words or p.text, p.subject, ctx.org)
+        result = classify_text(p.words or p.text, p.subject, ctx.org, writer_names(p))
         reachable, cue = has_reply_address(p)
         if not reachable and "anonymous" not in result.flags:
             result = replace(result, flags=result.flags + ("anonymous",), cues=result.cues + (cue,))

@@ -14,14 +14,19 @@ from datetime import date
 from stdnum import luhn
 from stdnum.se import personnummer
 
+from mailflow.config import Organization
 from mailflow.model import Mail, Person
+from mailflow.nlp import names as names_mod
+from mailflow.nlp import staff
 from mailflow.pipeline import Context
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # 10 or 12 digits, optional separator before the last four
 PNR = re.compile(r"(?<![\d-])((?:19|20)?\d{6})\s?([-+]?)\s?(\d{4})(?![\d-])")
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+46|0046|\(?0)\s?\(?\d{1,3}\)?(?:[\s\-/]?\d){5,9}(?![\d])"
+    r"(?<![\w+])(?:\+46|0046|\(?0)\s?\(?\d{1,3}\)?(?:[\s\-/]?\d){5,9}(?![\d])|"
+    # other countries: "+44 7700 900431", "+49 151 2340 9981", "+358 40 772 1834"
+    r"(?<![\w+])\+(?!46)\d{1,3}(?:[\s\-]?\(?\d{1,4}\)?){2,5}(?![\d])"
 )
 STREET = re.compile(
     r"\b[A-ZÅÄÖ][\wåäöéÅÄÖ]*(?:gatan|vägen|gränd|gränden|torget|stigen|backen|allén|allé|plan|"
@@ -55,8 +60,15 @@ def _looks_like_pnr(digits: str) -> bool:
     return 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
 
 
-def scrub(text: str, names: tuple[str, ...] = ()) -> str:
-    """The text with personal data replaced by placeholders."""
+def scrub(text: str, names: tuple[str, ...] = (), people: tuple[tuple[str, str], ...] = ()) -> str:
+    """The text with personal data replaced by placeholders.
+
+    `names` are the writer's (and the greeted person's) names and their parts: each is
+    replaced wherever it stands as a word, except that a part which is also an everyday
+    word ("Per", "Bo", "Vik") is replaced only where written with a capital ("50 kr per
+    dag" keeps its "per"). `people` are other persons named in the text, each with its
+    placeholder (`[namn]`, or `[namn:personal]` for an employee).
+    """
     if not text:
         return text
 
@@ -74,8 +86,37 @@ def scrub(text: str, names: tuple[str, ...] = ()) -> str:
     for name in sorted(set(names), key=len, reverse=True):
         if len(name) >= 2:
             # the name, also in the genitive ("Öbergs")
-            text = re.sub(rf"(?<![\wåäöÅÄÖ]){re.escape(name)}s?(?![\wåäöÅÄÖ])", "[namn]", text, flags=re.I)
+            pattern = rf"(?<![\wåäöÅÄÖ]){re.escape(name)}s?(?![\wåäöÅÄÖ])"
+            if " " not in name and names_mod.common_word(name):
+                text = re.sub(pattern, lambda m: "[namn]" if m.group(0)[0].isupper() else m.group(0), text,
+                              flags=re.I)
+                continue
+            text = re.sub(pattern, "[namn]", text, flags=re.I)
+    for person, placeholder in sorted(set(people), key=lambda p: -len(p[0])):
+        if len(person) >= 2:
+            text = re.sub(rf"(?<![\wåäöÅÄÖ\[]){re.escape(person)}s?(?![\wåäöÅÄÖ\]])", placeholder, text)
     return text
+
+
+def third_parties(text: str, org: Organization, writer: tuple[str, ...], about_employee: bool) -> tuple[
+        tuple[str, str], ...]:
+    """The other people named in a text with their placeholders: an employee singled out by role and
+    name (and in a complaint about an employee, every staff member named) becomes `[namn:personal]`,
+    anyone else `[namn]`. Words of the organization's names are never people."""
+    from mailflow.pipeline.classify import org_words
+
+    skip = {w.lower() for w in writer}
+    found: dict[str, str] = {}
+    staff_names = {m.text for m in staff.mentions(text, exclude=org_words(org), not_people=writer)
+                   if m.how == "role+name" or (about_employee and m.how == "name")}
+    for person in names_mod.person_names(text, org_words(org)):
+        if person.text.lower() in skip:
+            continue
+        found.setdefault(person.text, "[namn:personal]" if person.text in staff_names else "[namn]")
+        if person.first != person.text and person.first.lower() not in skip:
+            # the first name alone later in the text ("Lisa" after "Lisa Berg")
+            found.setdefault(person.first, found[person.text])
+    return tuple(found.items())
 
 
 def name_parts(display_name: str) -> tuple[str, ...]:
@@ -150,8 +191,9 @@ class Deidentify:
         if mail.form is not None:  # the citizen is on the form; the sender is staff
             form = mail.form
             names = name_parts(form.person.name) if form.person else ()
-            return replace(mail, person=form.person, clean_subject=scrub(p.subject, names),
-                           clean_text=scrub(form.text, names))
+            people = third_parties(form.text, ctx.org, names, self._about_employee(mail))
+            return replace(mail, person=form.person, clean_subject=scrub(p.subject, names, people),
+                           clean_text=scrub(form.text, names, people))
         display = p.from_.name if p.from_ else ""
         own = p.own_text or p.text
         recipients = tuple(n for a in p.to + p.cc for n in name_parts(a.name))
@@ -164,9 +206,14 @@ class Deidentify:
                 phone=find_phone(own),
                 address=find_address(own),
             )
+        people = third_parties(own, ctx.org, names, self._about_employee(mail))
         return replace(
             mail,
             person=person,
-            clean_subject=scrub(p.subject, names),
-            clean_text=scrub(own, names),
+            clean_subject=scrub(p.subject, names, people),
+            clean_text=scrub(own, names, people),
         )
+
+    @staticmethod
+    def _about_employee(mail: Mail) -> bool:
+        return mail.classification is not None and "about_employee" in mail.classification.flags

@@ -422,7 +422,7 @@ def _build(raw: bytes, msg: Message, body: _Body, mp: Any) -> Parsed:
             date = None
     names = ("From", "To", "Cc", "Reply-To")
     from_, to, cc, reply_to = (_header_addresses(msg, k) for k in names)
-    own, words = own_words(body.text)
+    own, words = own_words(body.text, from_[0].email if from_ else "", from_[0].name if from_ else "")
     return Parsed(
         message_id=message_id,
         has_message_id=bool(mids),

@@ -7,56 +7,137 @@ for triage; external-provider and other-district units go to their contact.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from mailflow import lexicon
 from mailflow.config import Organization, Unit
 from mailflow.model import Classification, Mail, Routing
+from mailflow.nlp import morph
 from mailflow.pipeline import Context
 
 PLACE_WEIGHT = 3.0
 NAME_WEIGHT = 3.0
 KEYWORD_WEIGHT = 1.0
 
+# words in a unit's, provider's or district's name that are not its own: legal forms and small words
+_NOT_NAME = frozenset(
+    ["ab", "hb", "kb", "ek", "för", "oy", "oyj", "ltd", "inc", "co", "aktiebolag", "stiftelse", "förening",
+     "ekonomisk", "kommun", "kommuns", "stad", "stads", "region", "i", "och", "av", "på", "med", "till", "för",
+     "the", "of", "and", "for", "in", "at", "ja", "extern", "externa", "utförare", "enhet", "enheten", "sverige",
+     "group", "gruppen", "norden", "care", "vård", "omsorg", "service", "services"]
+)
+_COMPANY = re.compile(r"\b(?:AB|HB|KB|Oy|Oyj|Ltd|Inc|Aktiebolag|Stiftelse|Group|& Co)\b")
+
+
+@dataclass(frozen=True)
+class Term:
+    unit_id: str
+    term: str
+    kind: str  # name | place | keyword
+    weight: float
+    capitalized: bool = False  # a proper name taken from a longer name: counts only written as a name
+    compounds: bool = True
+
 
 def _spread(org: Organization) -> dict[str, int]:
     """How many units share each keyword: a word many units use says little about which."""
     count: dict[str, int] = {}
     for unit in org.units:
-        for word in {k.lower().strip() for k in unit.keywords}:
+        for word in {" ".join(morph.term_words(k)) for k in unit.keywords}:
             count[word] = count.get(word, 0) + 1
     return count
 
 
-def unit_scores(text: str, org: Organization) -> list[tuple[float, Unit, list[str]]]:
+def _proper_words(name: str, org: Organization, generic: tuple[str, ...]) -> list[str]:
+    """The words of a unit's, provider's or district's name that name it and nothing else: written with
+    a capital, not the first word of a descriptive name ("Hemtjänsten Norrmalm"), not a service word
+    any unit lists as a keyword, not a legal form, not a word of the organization's own name."""
+    company = bool(_COMPANY.search(name))
+    own = {w for n in (org.name, org.id) for w in morph.term_words(n)}
+    words = morph.TOKEN.findall(name)
+    out = []
+    for i, word in enumerate(words):
+        low = word.lower()
+        if len(low) < 3 or low in _NOT_NAME or low in own or not word[0].isupper():
+            continue
+        if i == 0 and not company and len(words) > 1:
+            continue
+        if any(morph.word_match(low, g) for g in generic):
+            continue
+        out.append(word)
+    return out
+
+
+@lru_cache(maxsize=32)
+def unit_terms(org: Organization) -> tuple[Term, ...]:
+    """What names each unit in a text: its name, its provider's or district's name and the proper
+    words in them, its places (weight 3 each), and its keywords (1 divided by the units sharing it)."""
+    spread = _spread(org)
+    generic = tuple({w for u in org.units for k in u.keywords for w in morph.term_words(k) if len(w) >= 4})
+    terms: list[Term] = []
+    proper: dict[str, set[str]] = {}  # a proper word of a name: the units it names
+    used: dict[str, set[str]] = {}  # every word of a name or a place: the units it belongs to
+    for unit in org.units:
+        names = [unit.name] + [c.name for c in (unit.provider, unit.district) if c is not None]
+        for name in names:
+            terms.append(Term(unit.id, name, "name", NAME_WEIGHT, compounds=False))
+            for word in _proper_words(name, org, generic):
+                proper.setdefault(word.lower(), set()).add(unit.id)
+            for word in morph.term_words(name):
+                used.setdefault(word, set()).add(unit.id)
+        for place in unit.places:
+            terms.append(Term(unit.id, place, "place", PLACE_WEIGHT, compounds=False))
+            for word in morph.TOKEN.findall(place):  # a word of another unit's place is no unit's name
+                used.setdefault(word.lower(), set()).add(unit.id)
+        if unit.manager_name:  # the manager the writer has spoken to, by full name
+            terms.append(Term(unit.id, unit.manager_name, "manager", NAME_WEIGHT, compounds=False))
+        for keyword in unit.keywords:
+            words = " ".join(morph.term_words(keyword))
+            terms.append(Term(unit.id, keyword, "keyword", KEYWORD_WEIGHT / spread.get(words, 1)))
+    for word, units in proper.items():
+        if len(used[word]) == 1:  # a word in two units' names or places names neither
+            terms.append(Term(next(iter(units)), word, "name", NAME_WEIGHT, capitalized=True, compounds=False))
+    return tuple(terms)
+
+
+def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[float, Unit, list[str]]]:
     """Every unit with its score and the cues that gave it, best first.
 
-    A unit's name and places weigh 3; a keyword weighs 1 divided by the number
-    of units that list it, so "boendet" shared by three units adds a third.
+    All terms of all units are found first; where matches overlap, the longest
+    wins ("Hemtjänst Plus AB" over the "hemtjänst" inside it, "boendestöd" over
+    "boende"). Each term counts once per unit, with its weight.
     """
-    spread = _spread(org)
+    indexed = morph.Text(text)
+    finnish = language == "fi" or morph.looks_finnish(indexed.toks)
+    matches: list[tuple[morph.Match, Term]] = []
+    for term in unit_terms(org):
+        for m in morph.find(term.term, indexed, compounds=term.compounds, capitalized=term.capitalized,
+                            finnish=finnish):
+            matches.append((m, term))
+    kept = {id(m) for m in morph.longest(m for m, _ in matches)}
+    scores: dict[str, float] = {}
+    cues: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
+    spans: dict[tuple[str, int, int], float] = {}  # two terms of one unit on the same words count once
+    for m, term in sorted(matches, key=lambda mt: -mt[1].weight):
+        if id(m) not in kept or (term.unit_id, term.term) in seen or (term.unit_id, m.start, m.end) in spans:
+            continue
+        seen.add((term.unit_id, term.term))
+        spans[(term.unit_id, m.start, m.end)] = term.weight
+        scores[term.unit_id] = scores.get(term.unit_id, 0.0) + term.weight
+        cues.setdefault(term.unit_id, []).append(f"{term.kind}:{term.term}")
     scored = []
     for unit in org.units:
-        cues: list[str] = []
-        score = 0.0
-        if lexicon.matches(text, (unit.name,)):
-            score += NAME_WEIGHT
-            cues.append(f"name:{unit.name}")
-        for place in lexicon.matches(text, unit.places):
-            score += PLACE_WEIGHT
-            cues.append(f"place:{place}")
-        for word in lexicon.matches(text, unit.keywords):
-            score += KEYWORD_WEIGHT / spread.get(word, 1)
-            cues.append(f"keyword:{word}")
-        if score:
-            scored.append((score, unit, cues))
+        if unit.id in scores:
+            scored.append((scores[unit.id], unit, cues[unit.id]))
     scored.sort(key=lambda s: -s[0])
     return scored
 
 
 def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None) -> Routing:
     """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so)."""
-    scored = unit_scores(text, org)
+    scored = unit_scores(text, org, classification.language)
     unit: Unit | None = None
     cues: list[str] = []
     if unit_id is not None and org.unit(unit_id) is not None:
@@ -67,7 +148,7 @@ def route_text(text: str, org: Organization, classification: Classification, uni
         tied = [s for s in scored if s[0] == best[0]]
         if len(tied) == 1:
             unit = best[1]
-            cues = [f"unit:{unit.id} score {best[0]:.2g}"] + best[2][:5]
+            cues = [f"unit:{unit.id} score {best[0]:.2g}"] + best[2][:6]
         else:
             cues = ["unit:tie between " + ", ".join(s[1].id for s in tied)]
     else:

@@ -1,0 +1,145 @@
+"""One employee singled out in a text: by role noun made specific, by name, or by title and name.
+
+A role noun ("undersköterska", "teacher", "hoitaja") names one person when
+something makes it specific: the Swedish definite singular ("läraren",
+"undersköterskan"), a possessive ("min handläggare", "mammas kontaktperson",
+"our carer"), a determiner or numeral ("den nya pedagogen", "en av
+fröknarna", "the teacher", "one of the carers", "eräs hoitaja"), or a place
+or clause after it ("the manager at the day centre"). A name counts when it
+stands beside a role ("undersköterskan Lisa", "rektor Svensson"), or alone
+when it is no relative, neighbour or friend of the writer ("min mamma Ingrid"
+is not staff) and not the writer or the person greeted.
+
+Collective words ("personalen", "the staff") single out nobody unless one of
+them is meant ("en i personalen", "a member of staff").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mailflow.nlp import morph, names
+
+# staff roles, as lemmas (the stemmer and the compound rules find their forms)
+ROLES_SV = (
+    "undersköterska", "sköterska", "sjuksköterska", "vårdbiträde", "vårdare", "biträde", "personlig assistent",
+    "assistent", "chef", "enhetschef", "avdelningschef", "rektor", "förskolechef", "biträdande rektor",
+    "lärare", "förskollärare", "pedagog", "stödpedagog", "barnskötare", "fröken", "handläggare",
+    "biståndshandläggare", "socialsekreterare", "kurator", "boendestödjare", "kontaktperson", "kontaktman",
+    "vikarie", "timvikarie", "chaufför", "förare", "kock", "fritidsledare", "ledare", "handledare",
+    "aktivitetsledare", "familjebehandlare", "behandlare", "terapeut", "arbetsterapeut", "fysioterapeut",
+    "sjukgymnast", "läkare", "vaktmästare", "parkarbetare", "receptionist", "anställd", "medarbetare",
+    "tjej", "kille", "dam", "kvinna", "man", "ungdomsledare", "samordnare", "coach", "mentor",
+)
+ROLES_EN = (
+    "nurse", "carer", "caregiver", "care worker", "worker", "teacher", "manager", "caseworker", "case worker",
+    "social worker", "support worker", "assistant", "personal assistant", "driver", "principal",
+    "head teacher", "leader", "supervisor", "counsellor", "counselor", "cleaner", "employee", "officer",
+    "coordinator", "therapist", "instructor", "receptionist", "janitor", "guard", "cook", "aide",
+    "member of staff", "staff member",
+)
+ROLES_FI = (
+    "hoitaja", "lähihoitaja", "sairaanhoitaja", "opettaja", "lastentarhanopettaja", "työntekijä", "esimies",
+    "johtaja", "ohjaaja", "sosiaalityöntekijä", "käsittelijä", "avustaja", "kuljettaja", "kotihoitaja",
+)
+# a word of one of these roles: a group, not a person ("personalen", "the staff")
+COLLECTIVE = ("personal", "staff", "team", "henkilökunta")
+# one of a group: "en i personalen", "en av lärarna", "one of the carers", "yksi hoitajista"
+ONE_OF = re.compile(
+    r"\b(?:en|ett|någon|one|someone|yksi|eräs)\s+(?:av|i|från|på|of|among|in|from)\s+(?:the\s+)?(\w+)", re.I)
+# before a role: what makes it one person
+DETERMINERS = frozenset(
+    """min mitt vår vårt hans hennes hens deras er ert din ditt den denna detta samma nya nye gamla ordinarie
+    vanliga fasta en ett någon viss my our his her their your the this that one a an same new usual regular
+    eräs yksi se tämä tuo meidän äidin isän""".split()  # noqa: SIM905  (word lists read best as text)
+)
+# before a name: a relative or someone close to the writer, not staff
+KIN = tuple(
+    """mamma pappa mor far mamman pappan mor- far- mormor farmor morfar farfar son sonen dotter dottern bror
+    brodern brorsan syster systern make maken maka makan fru frun man mannen sambo sambon barnbarn barnbarnet
+    granne grannen grannar vän vännen väninna kompis kollega kusin moster faster morbror farbror svärmor
+    svärfar brukare boende hyresgäst patient elev barn barnet flicka pojke mother mum mom father dad son
+    daughter brother sister husband wife partner grandmother grandfather grandma grandpa granddaughter
+    grandson neighbour neighbor friend aunt uncle cousin child boy girl resident äiti isä poika tytär
+    veli sisko mies vaimo mummo vaari naapuri ystävä""".split()  # noqa: SIM905  (word lists read best as text)
+)
+_SV_DEFINITE_SINGULAR = ("n", "en", "et", "t")
+# words that introduce a staff member's name
+_INTRODUCED = re.compile(r"(?:\b(?:heter|hette|kallas|called|named|nimeltä)\s*|\b(?:personalen|staff|personal),?\s*)$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    how: str  # role | name | role+name
+
+
+def _roles() -> tuple[str, ...]:
+    return ROLES_SV + ROLES_EN + ROLES_FI
+
+
+@lru_cache(maxsize=16384)
+def _is_role_word(word: str, finnish: bool) -> tuple[str, str] | None:
+    """The role a word names and how it ends after the role's own letters, or None."""
+    for role in _roles():
+        if " " in role or role[:2] not in word:
+            continue
+        span = morph.word_match(word, role, True, finnish)
+        if span is None or span[1] != len(word):
+            continue
+        if any(word.startswith(c) or word.endswith(c) for c in COLLECTIVE):
+            return None
+        return role, word[span[0] + len(role.rstrip("ae")):]
+    return None
+
+
+def mentions(text: str, *, exclude: Iterable[str] = (), not_people: Iterable[str] = (),
+             finnish: bool = False) -> list[Mention]:
+    """The places in a text where one employee is singled out."""
+    toks = morph.tokens(text)
+    found: list[Mention] = []
+    skip = {w.lower() for w in not_people}
+    lowers = [t.lower for t in toks]
+    role_at: dict[int, str] = {}
+    for i, tok in enumerate(toks):
+        hit = _is_role_word(tok.lower, finnish)
+        if hit is None:
+            continue
+        role, ending = hit
+        role_at[i] = role
+        before = lowers[i - 1] if i else ""
+        before2 = lowers[i - 2] if i > 1 else ""
+        definite_sv = role in ROLES_SV and ending.lstrip("a") in _SV_DEFINITE_SINGULAR and ending not in ("", "a")
+        plural = role in ROLES_SV and ending.lstrip("a").startswith(("or", "na", "ar", "er")) or \
+            (role in ROLES_EN and tok.lower.endswith("s") and not role.endswith("s"))
+        possessive = before.endswith("s") and i > 0 and before not in ("hos", "was", "is", "has", "this", "as",
+                                                                       "its", "us")
+        specific = not plural and (definite_sv or before in DETERMINERS or before2 in DETERMINERS or possessive
+                                   or (role in ROLES_FI and not tok.lower.endswith(("t", "ien", "iden"))))
+        if specific and role in ("tjej", "kille", "dam", "kvinna", "man", "ledare") and not definite_sv:
+            specific = False  # "en kvinna" is anyone; "tjejen som kom" is one of the staff
+        if specific and role in ("tjej", "kille", "dam", "kvinna", "man"):
+            nxt = lowers[i + 1] if i + 1 < len(lowers) else ""
+            specific = nxt in ("som", "från", "i", "på")  # "tjejen som kom i tisdags"
+        if specific:
+            found.append(Mention(tok.start, tok.end, tok.text, "role"))
+    for m in ONE_OF.finditer(text):
+        word = m.group(1).lower()
+        if any(word.startswith(c) for c in COLLECTIVE) or _is_role_word(word, finnish):
+            found.append(Mention(m.start(), m.end(), m.group(0), "role"))
+    for name in names.person_names(text, exclude):
+        if name.first.lower() in skip or name.text.lower() in skip:
+            continue
+        before = text[max(0, name.start - 40): name.start].lower()
+        last = re.findall(r"[\wåäö-]+", before)[-2:]
+        if any(w.startswith(KIN) for w in last):
+            continue  # "min mamma Ingrid", "grannen Birgitta"
+        near_role = any(i in role_at for i, t in enumerate(toks) if 0 < name.start - t.end <= 3) or \
+            bool(_INTRODUCED.search(before)) or any(0 < name.start - m.end <= 3 for m in found if m.how == "role")
+        found.append(Mention(name.start, name.end, name.text, "role+name" if near_role else "name"))
+    return found
