@@ -1,15 +1,15 @@
-"""check-config: render every template once, reach the database, every mailbox and SMTP."""
+"""check-config: render every template once, reach the database, get each OAuth 2.0 token, reach every mailbox
+and SMTP."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timezone
 
-import aiosmtplib
-
 from mailflow.adapters.imap import ImapMailbox
+from mailflow.adapters.outbox import SmtpSender
 from mailflow.adapters.templates import MAILS, Templates
-from mailflow.config import Config, Organization, secret
+from mailflow.config import Config, MailAuth, Organization
 from mailflow.deadlines import WorkCalendar
 from mailflow.errors import MailflowError
 from mailflow.model import Attachment
@@ -95,7 +95,7 @@ def render_sample(templates: Templates, org: Organization, name: str, lang: str)
     return templates.render(name, lang, **sample_context(org, name))
 
 
-def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
+def run_checks(cfg: Config, env: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
     results: list[tuple[str, str | None]] = [(f"config {cfg.path} ({len(cfg.organizations)} organizations)", None)]
 
     def check(name: str, fn: object) -> None:
@@ -140,34 +140,48 @@ def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
     except Exception as exc:  # noqa: BLE001  a database that cannot be reached is a failed check, not a crash
         results.append((name, f"{type(exc).__name__}: {str(exc)[:300]}"))
 
+    def token(name: str, settings: MailAuth, user: str, what: str) -> bool:
+        """The account's OAuth 2.0 token, asked of its token endpoint; False when none could be had."""
+        if settings.auth != "oauth2":
+            return True
+        from mailflow.oauth import credentials_for
+
+        where = f"{settings.provider}" + (f", tenant {settings.tenant_id}" if settings.tenant_id else "")
+        before = len(results)
+        check(f"OAuth 2.0 token for {name} ({where})",
+              lambda: credentials_for(settings, user, None, env, what=what).token())
+        return results[before][1] is None
+
     for org in cfg.organizations:
         for label, settings in (("complaints", org.imap), ("registrar", org.registrar_imap)):
             if settings is None:
                 continue
+            name = f"IMAP {org.id} {label} mailbox {settings.username}"
+            if not token(name, settings, settings.username, f"the {name}"):
+                results.append((f"{name} at {settings.host}:{settings.port}", "not tried: no OAuth 2.0 token"))
+                continue
 
             def imap(s=settings) -> None:
-                box = ImapMailbox(s)
+                box = ImapMailbox(s, env)
                 try:
                     box.connect()
                 finally:
                     box.close()
 
-            check(f"IMAP {org.id} {label} mailbox {settings.username} at {settings.host}:{settings.port}", imap)
+            check(f"{name} at {settings.host}:{settings.port}", imap)
 
-    check(f"SMTP {cfg.smtp.host}:{cfg.smtp.port}", lambda: asyncio.run(_smtp(cfg)))
+    smtp = cfg.smtp
+    if token(f"SMTP account {smtp.username}", smtp, smtp.username or "", f"the SMTP account {smtp.username}"):
+        check(f"SMTP {smtp.host}:{smtp.port}", lambda: asyncio.run(_smtp(cfg, env)))
+    else:
+        results.append((f"SMTP {smtp.host}:{smtp.port}", "not tried: no OAuth 2.0 token"))
     return results
 
 
-async def _smtp(cfg: Config) -> None:
-    s = cfg.smtp
-    client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.ssl, start_tls=s.starttls and not s.ssl,
-                             timeout=s.timeout_seconds)
+async def _smtp(cfg: Config, env: dict[str, str] | None) -> None:
+    """Greeting, EHLO, STARTTLS and the login, as the outbox does them."""
+    sender = SmtpSender(cfg.smtp, env)
     try:
-        await client.connect()
-        if s.username:
-            await client.login(s.username, secret(s.password_env, what="the SMTP server"))
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        raise MailflowError(f"{type(exc).__name__}: {exc}") from exc
+        await sender.connect()
     finally:
-        if client.is_connected:
-            await client.quit()
+        await sender.close()

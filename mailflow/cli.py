@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -28,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailflow", description="Complaint and opinion handling through mailboxes.")
     p.add_argument("--config", help="the service config file (default: $MAILFLOW_CONFIG or config/mailflow.toml)")
     p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default: INFO for run, else WARNING)")
+    p.add_argument("--log-format", choices=["text", "json"], default="text",
+                   help="json: one JSON object per event, with the fields of the key=value lines")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="watch every mailbox, process, send, until stopped")
@@ -100,19 +103,36 @@ def _parser() -> argparse.ArgumentParser:
     ob_retry.add_argument("ids", nargs="*", type=int, help="outbox ids (from `outbox list`)")
     ob_retry.add_argument("--all", action="store_true", help="every failed mail")
 
+    export = sub.add_parser("export", help="an organization's register as JSON Lines (cases, events, messages; "
+                                           "de-identified, never the person records)")
+    export.add_argument("--org", required=True)
+    export.add_argument("--out", required=True, help="the file to write (- for standard output)")
+
+    backup = sub.add_parser("backup", help="one consistent copy of the database (register and outbox together)")
+    backup.add_argument("--out", required=True, help="the file to write (SQLite: a database file; "
+                                                      "PostgreSQL: a pg_dump archive for pg_restore)")
+    backup.add_argument("--print", action="store_true", dest="print_only",
+                        help="PostgreSQL: print the pg_dump command instead of running it")
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations")
     return p
 
 
-def _setup_logging(level: str | None, command: str) -> None:
+def _setup_logging(level: str | None, command: str, fmt: str = "text") -> None:
     name = (level or ("INFO" if command == "run" else "WARNING")).upper()
-    logging.basicConfig(
-        level=getattr(logging, name, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        from mailflow.ops.logs import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=getattr(logging, name, logging.INFO), handlers=[handler])
+    # the token libraries and their HTTP stay quiet below WARNING, also with --log-level DEBUG
+    for noisy in ("msal", "urllib3", "google.auth", "requests"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def parse_now(value: str, tz: ZoneInfo) -> datetime:
@@ -139,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if main_thread and (args.command != "run" or args.once):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _setup_logging(args.log_level, args.command)
+    _setup_logging(args.log_level, args.command, args.log_format)
     try:
         cfg = config_mod.load(args.config)
         handler = {
@@ -155,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "outbox": cmd_outbox,
             "web": cmd_web,
             "user": cmd_user,
+            "export": cmd_export,
+            "backup": cmd_backup,
         }[args.command]
         return handler(cfg, args)
     except UnknownCase as exc:
@@ -195,16 +217,26 @@ def cmd_run(cfg: config_mod.Config, args: argparse.Namespace) -> int:
     tz = ZoneInfo(cfg.service.timezone)
     if args.now and not args.once:
         raise MailflowError("--now goes with --once")
+    if args.web and args.once:
+        raise MailflowError("--web goes with the service that keeps running, not with --once")
     clock = FixedClock(parse_now(args.now, tz)) if args.now else SystemClock()
     lock = None
     if store.sqlite_path():
         from mailflow.adapters.runlock import RunLock
 
         lock = RunLock(store.sqlite_path()).acquire()
-    if args.web and args.once:
-        raise MailflowError("--web goes with the service that keeps running, not with --once")
+    server = None
     try:
-        service = Service(cfg, store, clock)
+        reporter = None
+        if cfg.metrics is not None and not args.once:
+            from mailflow.ops import Monitor, OpsServer
+
+            reporter = Monitor(cfg, store)
+            try:
+                server = OpsServer(cfg.metrics.address(), reporter).start()
+            except OSError as exc:
+                raise MailflowError(f"[metrics] bind {cfg.metrics.bind}: {exc.strerror or exc}") from None
+        service = Service(cfg, store, clock, reporter=reporter)
         if args.once:
             return _print_pass(asyncio.run(service.run_once()))
         if args.web:
@@ -212,6 +244,8 @@ def cmd_run(cfg: config_mod.Config, args: argparse.Namespace) -> int:
                                                args.forwarded_allow_ips))
         return asyncio.run(_serve(service))
     finally:
+        if server is not None:
+            server.stop()
         if lock is not None:
             lock.release()
 
@@ -567,6 +601,52 @@ def cmd_outbox(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         print(f"{i['id']:>6} {i['case'] or '-':<14} {i['purpose']:<12} {i['status']:<8} {i['attempts']:>5}  {why or '-'}")
     if args.status == "failed":
         print("queue them again with `mailflow outbox retry ID ...` or `mailflow outbox retry --all`")
+    return 0
+
+
+def cmd_export(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from mailflow.adapters.export import export_org
+
+    org = _orgs(cfg, args.org)[0] if args.org != "all" else None
+    if org is None:
+        raise MailflowError("export: --org takes one organization id")
+    store = _store(cfg)
+    if args.out == "-":
+        with store.transaction(readonly=True) as reg:
+            export_org(reg.session, org, cfg.org_timezone(org), sys.stdout.write)
+        return 0
+    tmp = f"{args.out}.partial"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh, store.transaction(readonly=True) as reg:
+            counts = export_org(reg.session, org, cfg.org_timezone(org), fh.write)
+        os.replace(tmp, args.out)
+    except OSError as exc:
+        raise MailflowError(f"export: cannot write {args.out}: {exc.strerror}") from None
+    print(f"wrote {args.out}: {counts['cases']} cases, {counts['messages']} messages, {counts['events']} events "
+          f"of {org.id} (JSON Lines, de-identified; no person records)")
+    return 0
+
+
+def cmd_backup(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mailflow.adapters import backup
+
+    out = Path(args.out)
+    store = _store(cfg, check=False)
+    path = store.sqlite_path()
+    if path:
+        if args.print_only:
+            print(f'sqlite3 {path} ".backup {out}"   # then copy {path}.sent-journal/ beside it')
+            return 0
+        done = backup.sqlite_backup(str(path), out)
+    else:
+        if args.print_only:
+            cmd, env = backup.pg_dump_command(cfg.service.database_url, out)
+            print(("PGPASSWORD=... " if env else "") + " ".join(cmd))
+            return 0
+        done = backup.pg_backup(cfg.service.database_url, out)
+    print(f"wrote {done.path} ({done.bytes} bytes, {done.how}); the register and the outbox are of one moment")
     return 0
 
 

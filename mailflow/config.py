@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -39,11 +39,98 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class ImapSettings(_Model):
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
+# what a token is asked for, per provider and grant, unless `scope` says otherwise
+DEFAULT_SCOPES = {
+    ("microsoft", "client_credentials"): "https://outlook.office365.com/.default",
+    ("microsoft", "refresh_token"): "https://outlook.office.com/IMAP.AccessAsUser.All "
+                                    "https://outlook.office.com/SMTP.Send offline_access",
+    ("google", "client_credentials"): "https://mail.google.com/",
+    ("google", "refresh_token"): "https://mail.google.com/",
+}
+
+
+class MailAuth(_Model):
+    """How mailflow logs in to a mail server: a password, or an OAuth 2.0 access token (XOAUTH2).
+
+    `auth = "oauth2"` with `provider`:
+    - "microsoft": an app registration's client credentials (`tenant_id`, `client_id`, and
+      `client_secret_env` or `client_certificate_path`), tokens from MSAL; or with
+      `grant = "refresh_token"` a delegated sign-in whose rotating refresh token lives in
+      `refresh_token_path`;
+    - "google": a service account with domain-wide delegation (`service_account_file`), or a
+      stored refresh token (`grant = "refresh_token"`);
+    - "generic": any OAuth 2.0 token endpoint (`token_url`), client credentials or refresh token.
+    """
+
+    auth: Literal["password", "oauth2"] = "password"
+    provider: Literal["microsoft", "google", "generic"] | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    # a PEM file with the private key and its certificate (or a .pfx/.p12), in place of a secret
+    client_certificate_path: str | None = None
+    client_certificate_thumbprint: str | None = None  # SHA-1, as the portal shows it; else read from the file
+    client_certificate_password_env: str | None = None
+    # Microsoft's sign-in host (a national cloud: https://login.microsoftonline.us)
+    authority_host: str = MICROSOFT_AUTHORITY
+    token_url: str | None = None
+    scope: str | None = None
+    grant: Literal["client_credentials", "refresh_token"] = "client_credentials"
+    # the refresh token of a delegated sign-in; replaced by each new one the endpoint returns (mode 0600)
+    refresh_token_path: str | None = None
+    service_account_file: str | None = None  # Google: the service account's JSON key
+    # a CA bundle to trust for the token endpoint (a proxy that inspects TLS); default: the system's
+    ca_file: str | None = None
+
+    def oauth_scope(self) -> str:
+        if self.scope:
+            return self.scope
+        return DEFAULT_SCOPES.get((self.provider or "", self.grant), "")
+
+    def _check_auth(self, account: str | None, password_env: str | None, password_needed: bool) -> None:
+        if self.auth == "password":
+            if password_needed and not password_env:
+                raise ValueError('password_env is needed with auth = "password" (or set auth = "oauth2")')
+            return
+        if not account:
+            raise ValueError('username (the mailbox address) is needed with auth = "oauth2"')
+        if self.provider is None:
+            raise ValueError('provider ("microsoft", "google" or "generic") is needed with auth = "oauth2"')
+        if self.authority_host and not self.authority_host.startswith("https://"):
+            raise ValueError("authority_host must be an https:// address")
+        if self.grant == "refresh_token":
+            if not self.refresh_token_path:
+                raise ValueError('refresh_token_path is needed with grant = "refresh_token"')
+            if not self.client_id:
+                raise ValueError('client_id is needed with grant = "refresh_token"')
+            if self.provider == "generic" and not self.token_url:
+                raise ValueError('token_url is needed with provider = "generic"')
+            if self.provider == "microsoft" and not self.tenant_id:
+                raise ValueError('tenant_id is needed with provider = "microsoft"')
+            return
+        if self.provider == "microsoft":
+            if not self.tenant_id or not self.client_id:
+                raise ValueError('tenant_id and client_id are needed with provider = "microsoft"')
+            if bool(self.client_secret_env) == bool(self.client_certificate_path):
+                raise ValueError("give either client_secret_env or client_certificate_path (exactly one)")
+        elif self.provider == "google":
+            if not self.service_account_file:
+                raise ValueError('service_account_file (a service account with domain-wide delegation) is needed '
+                                 'with provider = "google", or grant = "refresh_token"')
+        else:
+            if not self.token_url or not self.client_id or not self.client_secret_env:
+                raise ValueError('token_url, client_id and client_secret_env are needed with provider = "generic"')
+
+
+_A = TypeVar("_A", bound=MailAuth)
+
+
+class ImapSettings(MailAuth):
     host: str
     port: int = 993
     username: str
-    password_env: str
+    password_env: str | None = None
     ssl: bool = True
     starttls: bool = False
     folder: str = "INBOX"
@@ -59,8 +146,13 @@ class ImapSettings(_Model):
             raise ValueError("port must be between 1 and 65535")
         return v
 
+    @model_validator(mode="after")
+    def _auth(self) -> ImapSettings:
+        self._check_auth(self.username, self.password_env, password_needed=True)
+        return self
 
-class SmtpSettings(_Model):
+
+class SmtpSettings(MailAuth):
     host: str
     port: int = 587
     username: str | None = None
@@ -89,6 +181,29 @@ class SmtpSettings(_Model):
             raise ValueError("must be between 1 and 100")
         return v
 
+    @model_validator(mode="after")
+    def _auth(self) -> SmtpSettings:
+        self._check_auth(self.username, self.password_env, password_needed=False)
+        return self
+
+
+class MetricsSettings(_Model):
+    """`[metrics]`: where `mailflow run` serves /healthz and /metrics (off when the section is absent)."""
+
+    bind: str = "127.0.0.1:9108"
+
+    @field_validator("bind")
+    @classmethod
+    def _bind(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:9108, got {v!r}")
+        return v
+
+    def address(self) -> tuple[str, int]:
+        host, _, port = self.bind.rpartition(":")
+        return host.strip("[]"), int(port)
+
 
 class ServiceSettings(_Model):
     database_url: str = "sqlite:///var/mailflow.db"
@@ -115,6 +230,9 @@ class ServiceSettings(_Model):
     outage_notice_minutes: float = 10.0
     # an optional address of the IT operations, told of outages too
     operations_address: Email | None = None
+    # a mail due in the outbox and not sent for this long makes the outbox "stuck": /healthz fails and
+    # the registrar (and operations_address) is told once, as of an outage
+    outbox_stuck_minutes: float = 30.0
     # processes that parse messages while the service writes the previous ones (default: 1 with 2 cores or more)
     parse_processes: int | None = None
 
@@ -144,7 +262,7 @@ class ServiceSettings(_Model):
             raise ValueError("must be positive")
         return v
 
-    @field_validator("outage_notice_minutes")
+    @field_validator("outage_notice_minutes", "outbox_stuck_minutes")
     @classmethod
     def _not_negative(cls, v: float) -> float:
         if v < 0:
@@ -365,6 +483,7 @@ class Config:
     smtp: SmtpSettings
     organizations: tuple[Organization, ...]
     org_files: dict[str, Path] = field(default_factory=dict)
+    metrics: MetricsSettings | None = None
     web: WebSettings = field(default_factory=WebSettings)
 
     def org(self, org_id: str) -> Organization:
@@ -396,6 +515,7 @@ class Config:
 class _ServiceFile(_Model):
     service: ServiceSettings = ServiceSettings()
     smtp: SmtpSettings
+    metrics: MetricsSettings | None = None
     web: WebSettings = WebSettings()
 
 
@@ -518,6 +638,9 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
     service = svc.service
     if env.get("MAILFLOW_DATABASE_URL"):
         service = service.model_copy(update={"database_url": env["MAILFLOW_DATABASE_URL"]})
+    metrics = svc.metrics
+    if env.get("MAILFLOW_METRICS_BIND"):  # the container listens on all its addresses
+        metrics = _validate(MetricsSettings, {"bind": env["MAILFLOW_METRICS_BIND"]}, Path("MAILFLOW_METRICS_BIND"))
 
     org_dir = Path(service.organizations_dir)
     if not org_dir.is_absolute():
@@ -530,6 +653,9 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
     for f in files:
         org: Organization = _validate(Organization, _read_toml(f), f)
         _check_org(org, f)
+        org = org.model_copy(update={
+            "imap": _auth_paths(org.imap, path.parent),
+            "registrar_imap": _auth_paths(org.registrar_imap, path.parent) if org.registrar_imap else None})
         for other in orgs:
             for key in ("id", "case_prefix", "complaints_address"):
                 if getattr(other, key) == getattr(org, key):
@@ -538,16 +664,28 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
                     )
         orgs.append(org)
         org_files[org.id] = f
-    return Config(path=path, service=service, smtp=svc.smtp, organizations=tuple(orgs), org_files=org_files,
-                  web=svc.web)
+    return Config(path=path, service=service, smtp=_auth_paths(svc.smtp, path.parent), organizations=tuple(orgs),
+                  org_files=org_files, metrics=metrics, web=svc.web)
 
 
-def secret(name: str | None, env: dict[str, str] | None = None, *, what: str) -> str:
+def _auth_paths(settings: _A, base: Path) -> _A:
+    """Key and certificate files relative to the service file's folder, as the other config files are
+    (a refresh token file is data: relative to the working directory, like the database)."""
+    update = {}
+    for key in ("client_certificate_path", "service_account_file", "ca_file"):
+        value = getattr(settings, key)
+        if value and not Path(value).is_absolute():
+            update[key] = str(base / value)
+    return settings.model_copy(update=update) if update else settings
+
+
+
+def secret(name: str | None, env: dict[str, str] | None = None, *, what: str, kind: str = "the password") -> str:
     """The value of the environment variable a config key names."""
     env = dict(os.environ) if env is None else env
     if not name:
         return ""
     value = env.get(name)
     if value is None:
-        raise ConfigError("environment", name, f"not set (the password of {what})")
+        raise ConfigError("environment", name, f"not set ({kind} of {what})")
     return value

@@ -7,6 +7,8 @@
     x DuplicateMessage   the message is already registered (safe to skip)
     x SchemaOutOfDate    migrations have not been applied
   + MailboxError         an IMAP server cannot be reached or refused a command
+  + TokenError           no OAuth 2.0 access token could be had (the token endpoint refused or is away);
+                         names the account, the tenant and the endpoint's reason, never a secret or token
   + DeliveryError        the SMTP server did not take a mail
     x TransientDelivery  try again later (4xx, connection trouble)
       x SmtpOutage       the server cannot be used at all (connect, greeting, EHLO, STARTTLS, AUTH):
@@ -53,6 +55,15 @@ class SchemaOutOfDate(StoreError):
 
 class MailboxError(MailflowError):
     """An IMAP mailbox cannot be reached or refused a command."""
+
+
+class TokenError(MailflowError):
+    """An OAuth 2.0 access token could not be had; the message names the account, tenant and reason."""
+
+    def __init__(self, message: str, *, reason: str = "", permanent: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason  # what the token endpoint said (its error code and description)
+        self.permanent = permanent  # the endpoint refused (a wrong secret, no consent), not just away
 
 
 class DeliveryError(MailflowError):

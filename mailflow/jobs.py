@@ -13,15 +13,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from mailflow import mime, schedule
 from mailflow.adapters import queries
-from mailflow.adapters.health import Outages
+from mailflow.adapters.health import SMTP, Outages, outbox_key
 from mailflow.adapters.outbox import queue
 from mailflow.adapters.store import Store
-from mailflow.adapters.tables import CaseEventRow, DigestRow, OutageRow
+from mailflow.adapters.tables import CaseEventRow, DigestRow, OutageRow, OutboxRow
 from mailflow.adapters.templates import Templates
 from mailflow.adapters.workers import real_now
 from mailflow.clock import Clock
@@ -151,6 +151,37 @@ class Jobs:
         return queued, errors
 
     # -- outages -----------------------------------------------------------------------
+
+    def outbox_watch(self) -> int:
+        """Called right after a drain: a mail still due then and queued more than `outbox_stuck_minutes`
+        ago makes its organization's outbox stuck (a worker holds it and sends nothing, say). That is an
+        outage like a dead server's, told once by `outage_notices` after `outage_notice_minutes`, ended
+        when the outbox moves again. While the SMTP server is down, that outage is the one told. Returns
+        the number of organizations whose outbox is stuck."""
+        if self.outages is None:
+            return 0
+        minutes = self.config.service.outbox_stuck_minutes
+        now = self.clock.now()
+        with self.store.transaction(readonly=True) as reg:
+            rows = reg.session.execute(
+                select(OutboxRow.org_id, func.count(), func.min(OutboxRow.created_at))
+                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
+                       OutboxRow.created_at <= now - timedelta(minutes=minutes))
+                .group_by(OutboxRow.org_id)).all()
+            smtp_down = reg.session.execute(select(OutageRow.id).where(
+                OutageRow.key == SMTP, OutageRow.ended_at.is_(None))).first() is not None
+        # a dead SMTP server holds every mail: that outage says so already, and its notice says they wait
+        stuck = {} if smtp_down else {org_id: (n, oldest) for org_id, n, oldest in rows}
+        for org in self.config.organizations:
+            key = outbox_key(org.id)
+            if org.id in stuck:
+                n, oldest = stuck[org.id]
+                since = oldest.astimezone(self.calendars[org.id].tz).strftime("%Y-%m-%d %H:%M")
+                self.outages.failing(key, org.id, f"utkorgen: {n} e-brev köade för mer än {minutes:g} minuter "
+                                                  f"sedan har inte kunnat skickas (det äldsta sedan {since})")
+            else:
+                self.outages.ok(key)
+        return len(stuck)
 
     def outage_notices(self) -> int:
         """Tell the registrar (and the operations address) of outages once they have lasted
@@ -294,7 +325,7 @@ class Jobs:
 
 def _outage_what(key: str, config: Config) -> str:
     """What is out, in words that name no person: the SMTP server, or one mailbox of one organization."""
-    if key == "smtp":
+    if key == "smtp" or key.startswith("outbox:"):  # a stuck outbox waits on the SMTP server too
         return f"SMTP {config.smtp.host}:{config.smtp.port}"
     _, org_id, role = (key.split(":") + ["", ""])[:3]
     try:

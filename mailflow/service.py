@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +33,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from mailflow import pipeline
 from mailflow.adapters.health import SMTP, Outages, imap_key
-from mailflow.adapters.imap import Fetched, ImapMailbox, keyword_for
+from mailflow.adapters.imap import Fetched, keyword_for
+from mailflow.adapters.mailbox import Mailbox, open_mailbox
 from mailflow.adapters.outbox import DrainResult, OutboxQueue, SmtpSender, drain
 from mailflow.adapters.store import Registry, Store
 from mailflow.adapters.templates import Templates
@@ -43,6 +45,7 @@ from mailflow.deadlines import WorkCalendar
 from mailflow.errors import ConfigError, DuplicateMessage, MailboxError, StoreError
 from mailflow.jobs import Jobs
 from mailflow.model import Mail, MailboxRole, Outcome, Parsed, Source
+from mailflow.observe import NullReporter, Reporter
 from mailflow.pipeline.parse import header_message_id, parse_bytes, parse_many
 
 log = logging.getLogger(__name__)
@@ -119,8 +122,10 @@ class Done:
 
 
 class Service:
-    def __init__(self, config: Config, store: Store, clock: Clock, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Config, store: Store, clock: Clock, env: dict[str, str] | None = None,
+                 reporter: Reporter | None = None) -> None:
         self.config = config
+        self.reporter: Reporter = reporter or NullReporter()  # operations (metrics, health) hear of the work
         self.store = store
         self.clock = clock
         self.env = env
@@ -182,11 +187,11 @@ class Service:
     # after the commit are the messages moved. A crash before the commit repeats
     # the batch; nothing was moved, so nothing is lost.
 
-    def process(self, w: Watched, box: ImapMailbox, fetched: Fetched) -> Done:
+    def process(self, w: Watched, box: Mailbox, fetched: Fetched) -> Done:
         """One message through the pipeline, recorded in a transaction of its own; the caller files it."""
         return self.process_batch(w, box, [fetched])[0]
 
-    def process_batch(self, w: Watched, box: ImapMailbox, batch: list[Fetched],
+    def process_batch(self, w: Watched, box: Mailbox, batch: list[Fetched],
                       parsed: list[Parsed | str | None] | None = None) -> list[Done]:
         """Messages through the pipeline, recorded in one transaction; the caller files them. Safe to repeat.
 
@@ -322,7 +327,7 @@ class Service:
     # -- one mailbox -----------------------------------------------------------
 
     @staticmethod
-    def file(w: Watched, box: ImapMailbox, done: list[Done]) -> None:
+    def file(w: Watched, box: Mailbox, done: list[Done]) -> None:
         """Move recorded messages out of the watched folder; only ever after their commit.
 
         A message another live worker recorded is left to it: two MOVEs of one UID at
@@ -338,10 +343,20 @@ class Service:
                 box.move(uids, folder)
                 log.info("event=filed mailbox=%s count=%d folder=%s", w.key, len(uids), folder)
 
-    def drain_mailbox(self, w: Watched, box: ImapMailbox, stop: threading.Event | None = None,
+    def drain_mailbox(self, w: Watched, box: Mailbox, stop: threading.Event | None = None,
                       committed: Callable[[], None] | None = None) -> PassReport:
         """Process every message in the watched folder; `committed` is called after each commit."""
+        started, ok = time.monotonic(), False
         report = PassReport()
+        try:
+            self._drain_mailbox(w, box, report, stop, committed)
+            ok = True
+            return report
+        finally:  # what was committed counts, also when the pass broke off
+            self.reporter.drained(w.org.id, w.role.value, report.outcomes, time.monotonic() - started, ok)
+
+    def _drain_mailbox(self, w: Watched, box: Mailbox, report: PassReport, stop: threading.Event | None,
+                       committed: Callable[[], None] | None) -> PassReport:
         done: list[Done] = []
         uids = box.uids()
         if self.store.dialect == "postgresql" and len(uids) > 1:
@@ -437,20 +452,24 @@ class Service:
 
     def pass_mailbox(self, w: Watched, committed: Callable[[], None] | None = None) -> PassReport:
         key = imap_key(w.org.id, w.role.value)
-        box = ImapMailbox(w.settings, self.env)
+        box: Mailbox | None = None
         try:
+            box = open_mailbox(w.settings, self.env)
             box.connect()
             self.outages.ok(key)
+            self.reporter.mailbox_up(w.org.id, w.role.value)
             return self.drain_mailbox(w, box, committed=committed)
         except (MailboxError, ConfigError) as exc:
             log.error("event=mailbox_error mailbox=%s error=%s", w.key, exc)
             self.outages.failing(key, w.org.id, str(exc))
+            self.reporter.mailbox_down(w.org.id, w.role.value, str(exc))
             return PassReport(mailbox_errors=[f"{w.key}: {exc}"])
         except StoreError as exc:
             log.error("event=mailbox_error mailbox=%s error=%s", w.key, exc)
             return PassReport(mailbox_errors=[f"{w.key}: {exc}"])
         finally:
-            box.close()
+            if box is not None:
+                box.close()
 
     # -- a whole pass ------------------------------------------------------------
 
@@ -499,6 +518,7 @@ class Service:
                 await sending
             report.deadline_mails, report.digests, report.job_errors = await asyncio.to_thread(self.timed_jobs)
             add(await self.send_outbox(None, pool))
+            await asyncio.to_thread(self.jobs.outbox_watch)  # what the drain left behind
             report.sent, report.send_failed, report.send_retried = totals.sent, totals.failed, totals.retried
             report.smtp_outage = totals.outage
             return report
@@ -513,6 +533,7 @@ class Service:
         mails, errors = self.jobs.deadlines()
         digests, digest_errors = self.jobs.digests_due()
         notices = self.jobs.outage_notices()
+        self.reporter.jobs(mails, digests)
         return mails + notices, digests, errors + digest_errors
 
     def senders(self) -> list[SmtpSender]:
@@ -544,6 +565,7 @@ class Service:
             await asyncio.to_thread(self.outages.failing, SMTP, None, result.outage)
         else:
             await asyncio.to_thread(self.outages.ok, SMTP)
+        self.reporter.sent(result.sent, result.failed, result.retried, result.outage)
         return result
 
     # -- the service -------------------------------------------------------------
@@ -553,12 +575,14 @@ class Service:
         key = imap_key(w.org.id, w.role.value)
         delay, failures = RETRY_FIRST, 0
         while not stop.is_set():
-            box = ImapMailbox(w.settings, self.env)
+            box: Mailbox | None = None
             try:
+                box = open_mailbox(w.settings, self.env)
                 box.connect()
                 if failures:
                     log.info("event=reconnected mailbox=%s failures=%d", w.key, failures)
                 self.outages.ok(key)
+                self.reporter.mailbox_up(w.org.id, w.role.value)
                 log.info("event=watching mailbox=%s idle=%s", w.key, box.supports_idle and w.settings.idle)
                 delay, failures = RETRY_FIRST, 0
                 while not stop.is_set():
@@ -572,6 +596,7 @@ class Service:
                 log.warning("event=mailbox_unreachable mailbox=%s failures=%d retry_in=%.1fs error=%s",
                             w.key, failures, wait, str(exc)[:200])
                 self.outages.failing(key, w.org.id, str(exc))
+                self.reporter.mailbox_down(w.org.id, w.role.value, str(exc))
                 stop.wait(wait)
                 delay = min(delay * 2, RETRY_CAP)
             except StoreError as exc:
@@ -586,9 +611,10 @@ class Service:
                 stop.wait(wait)
                 delay = min(delay * 2, RETRY_CAP)
             finally:
-                box.close()
+                if box is not None:
+                    box.close()
 
-    def _wait_for_mail(self, box: ImapMailbox, stop: threading.Event) -> None:
+    def _wait_for_mail(self, box: Mailbox, stop: threading.Event) -> None:
         """One IDLE until mail arrives (or a poll interval without IDLE); the caller then looks for new UIDs."""
         if box.supports_idle and box.settings.idle:
             box.idle(stop)
@@ -612,11 +638,12 @@ class Service:
         self._wake = notify
         watched = self.mailboxes()
         threads = {w.key: self._watcher(w, halt, notify) for w in watched}
-        last_jobs = -JOBS_INTERVAL
+        last_jobs = last_watch = -JOBS_INTERVAL
         smtp_delay, smtp_retry_at = RETRY_FIRST, 0.0
         pool = self.senders()
         try:
             while not stop.is_set():
+                self.reporter.tick()
                 for w in watched:  # supervision: a watcher that died is started again
                     if not threads[w.key].is_alive() and not halt.is_set():
                         log.error("event=watcher_restarted mailbox=%s", w.key)
@@ -641,6 +668,12 @@ class Service:
                         smtp_delay = min(smtp_delay * 2, RETRY_CAP)
                     else:
                         smtp_delay, smtp_retry_at = RETRY_FIRST, 0.0
+                        if loop.time() - last_watch >= JOBS_INTERVAL:  # what the drain left behind
+                            last_watch = loop.time()
+                            try:
+                                await asyncio.to_thread(self.jobs.outbox_watch)
+                            except StoreError as exc:
+                                log.error("event=outbox_watch_error error=%s", str(exc)[:200])
                 timeout = LOOP_SECONDS if smtp_retry_at == 0.0 else max(0.2, min(LOOP_SECONDS, smtp_retry_at - loop.time()))
                 waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
                 await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

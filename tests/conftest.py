@@ -35,6 +35,7 @@ from mailflow.service import PassReport, Service
 from mailflow.testing.dovecot import Dovecot
 from mailflow.testing.postgres import Postgres
 from mailflow.testing.smtpsink import SmtpSink
+from mailflow.testing.tokenserver import TokenServer
 from mailflow.testing.tomlw import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,35 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture(scope="session")
 def smtp(dovecot: Dovecot) -> Iterator[SmtpSink]:
     sink = SmtpSink(dovecot, route=lambda addr: None).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def token_server() -> Iterator[TokenServer]:
+    """An OAuth 2.0 authorization server on loopback: Entra-shaped discovery and token endpoint (HTTPS),
+    introspection for Dovecot (HTTP)."""
+    root = Path(tempfile.mkdtemp(prefix="mailflow-tokens-"))
+    server = TokenServer(root).start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(token_server: TokenServer) -> Iterator[Dovecot]:
+    """A second Dovecot that takes XOAUTH2 only, checking each token with the token server."""
+    root = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-oauth-"))
+    server = Dovecot(root, oauth2_introspection=token_server.introspection_url, token_for=token_server.mint).start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def oauth_smtp(oauth_dovecot: Dovecot, token_server: TokenServer) -> Iterator[SmtpSink]:
+    """An SMTP listener that requires AUTH XOAUTH2 (no PLAIN, no LOGIN), delivering into the OAuth Dovecot."""
+    sink = SmtpSink(oauth_dovecot, route=lambda addr: None, xoauth2=token_server.check).start()
     yield sink
     sink.stop()
 

@@ -21,7 +21,14 @@ def assert_whole(r: StormResult) -> None:
     assert r.errors == []
     assert r.cases == r.messages and r.distinct_case_messages == r.messages, r  # each message once
     assert r.refs_gap_free
-    assert r.inbox_left == 0 and r.processed == r.messages, r
+    assert r.inbox_left == 0, r
+    if r.workers == 1:
+        assert r.processed == r.messages, r
+    else:
+        # two workers that each believe the other dead (a heartbeat late under load) may both MOVE one
+        # message: IMAP has no atomic "move if still here", so the processed folder can hold a second
+        # copy. Never a second case or mail (asserted above and below); at most one copy per kill.
+        assert r.messages <= r.processed <= r.messages + r.kills, r
     assert r.quarantined == 0
     assert r.acks_missing == 0 and r.citizens_acknowledged == r.messages, r
     assert r.outbox_not_sent == 0  # nothing left pending or failed

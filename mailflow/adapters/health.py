@@ -32,6 +32,11 @@ def imap_key(org_id: str, role: str) -> str:
     return f"imap:{org_id}:{role}"
 
 
+def outbox_key(org_id: str) -> str:
+    """An organization's outbox with mails due and not sent for too long (`outbox_stuck_minutes`)."""
+    return f"outbox:{org_id}"
+
+
 class Outages:
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -5,7 +5,11 @@ their INTERNALDATE, sizes first, so large messages come one at a time and a
 message over `max_message_bytes` comes as its header only; they are moved to
 the processed or quarantine folder only after the transaction that recorded
 them has committed. FETCH responses are read wherever the server puts UID and
-INTERNALDATE (Exchange Online: after the body).
+INTERNALDATE (Exchange Online: after the body). Logging in is a password or
+XOAUTH2 with a token from `mailflow.oauth` (Microsoft 365, Google); a refused
+token is dropped and a new one tried once before the login counts as failed.
+Folder names travel in modified UTF-7 ("Behandlade &AOQ-renden"); a server
+without MOVE gets UID COPY, STORE \\Deleted and UID EXPUNGE of just those UIDs.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from datetime import datetime, timedelta, timezone
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
+from imap_tools.utils import encode_folder
 
-from mailflow.config import ImapSettings, secret
-from mailflow.errors import MailboxError
+from mailflow.config import ImapSettings
+from mailflow.errors import MailboxError, TokenError
+from mailflow.oauth import Credentials, credentials_for
 
 log = logging.getLogger(__name__)
 
@@ -81,26 +87,62 @@ def keyword_for(reason: str) -> str:
     return f"mailflow-{slug}"
 
 
+_Box = MailBox | MailBoxUnencrypted | MailBoxStartTls
+
+
 class ImapMailbox:
     """One folder of one account."""
 
-    def __init__(self, settings: ImapSettings, env: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: ImapSettings, env: dict[str, str] | None = None,
+                 credentials: Credentials | None = None) -> None:
         self.settings = settings
-        self.password = secret(settings.password_env, env, what=f"IMAP account {settings.username}")
-        self.box: MailBox | MailBoxUnencrypted | MailBoxStartTls | None = None
+        self.credentials = credentials or credentials_for(settings, settings.username, settings.password_env, env,
+                                                          what=f"IMAP account {settings.username}")
+        self.box: _Box | None = None
         self.uidvalidity = 0
         self.supports_idle = False
+
+    def _open(self) -> _Box:
+        s = self.settings
+        if s.ssl:
+            return MailBox(s.host, s.port, timeout=s.timeout_seconds)
+        if s.starttls:
+            return MailBoxStartTls(s.host, s.port, timeout=s.timeout_seconds)
+        return MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
+
+    def _login(self) -> _Box:
+        """A logged-in connection: the password, or XOAUTH2 with a token; a refused token is dropped and a
+        new one tried once on a new connection (a token revoked or ended before its time)."""
+        s, creds = self.settings, self.credentials
+        box = self._open()
+        if not creds.oauth:
+            box.login(s.username, creds.password(), initial_folder=None)
+            return box
+        for attempt in (1, 2):
+            try:
+                token = creds.token()
+            except TokenError as exc:
+                _close_quietly(box)
+                raise MailboxError(str(exc)) from None
+            try:
+                box.xoauth2(s.username, token, initial_folder=None)
+                return box
+            except (MailboxLoginError, imaplib.IMAP4.error) as exc:
+                if isinstance(exc, imaplib.IMAP4.abort):
+                    raise
+                creds.invalidate(token)
+                _close_quietly(box)
+                if attempt == 2:
+                    raise MailboxError(f"XOAUTH2 login refused for {s.username} at {s.host}:{s.port} "
+                                       f"(a new token was refused too): {_server_words(exc)}") from None
+                log.info("event=token_refused mailbox_host=%s retry=new_token", s.host)
+                box = self._open()
+        raise AssertionError("unreachable")
 
     def connect(self) -> None:
         s = self.settings
         try:
-            if s.ssl:
-                box: MailBox | MailBoxUnencrypted | MailBoxStartTls = MailBox(s.host, s.port, timeout=s.timeout_seconds)
-            elif s.starttls:
-                box = MailBoxStartTls(s.host, s.port, timeout=s.timeout_seconds)
-            else:
-                box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_seconds)
-            box.login(s.username, self.password, initial_folder=None)
+            box = self._login()
             _refresh_capabilities(box.client)  # many servers announce MOVE, UIDPLUS, … only after login
             for folder in (s.folder, s.processed_folder, s.quarantine_folder):
                 if folder.upper() != "INBOX" and not box.folder.exists(folder):
@@ -114,6 +156,10 @@ class ImapMailbox:
         self.box = box
         self.uidvalidity = int(status.get("UIDVALIDITY", 0))
         self.supports_idle = "IDLE" in box.client.capabilities
+
+    def capabilities(self) -> tuple[str, ...]:
+        """What the server announced after login (MOVE, UIDPLUS, IDLE, …)."""
+        return tuple(self._box.client.capabilities)
 
     @property
     def _box(self) -> MailBox | MailBoxUnencrypted | MailBoxStartTls:
@@ -191,18 +237,41 @@ class ImapMailbox:
     def move(self, uids: list[int], folder: str) -> None:
         """Move messages; those already gone (another worker moved them first) are no error."""
         try:
-            self._box.move([str(u) for u in uids], folder)
+            self._move(uids, folder)
             return
         except UnexpectedCommandStatusError:
             pass
         except NETWORK_ERRORS as exc:
             raise MailboxError(f"MOVE failed: {type(exc).__name__}") from exc
         try:
-            left = [u for u in uids if u in set(self.uids())]
+            present = set(self.uids())
+            left = [u for u in uids if u in present]
             if left:
-                self._box.move([str(u) for u in left], folder)
+                self._move(left, folder)
         except (UnexpectedCommandStatusError, *NETWORK_ERRORS) as exc:
             raise MailboxError(f"MOVE failed: {type(exc).__name__}") from exc
+
+    def _move(self, uids: list[int], folder: str) -> None:
+        """UID MOVE (RFC 6851) where offered; else UID COPY, then \\Deleted and an expunge of only these
+        UIDs (UID EXPUNGE, RFC 4315), never another client's deleted messages where UIDPLUS is offered."""
+        box = self._box
+        caps = box.client.capabilities
+        uid_set = ",".join(map(str, uids))
+        if "MOVE" in caps:
+            box.move([str(u) for u in uids], folder)
+            return
+        box.copy([str(u) for u in uids], folder)
+        result = box.client.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)")
+        if result[0] != "OK":
+            raise UnexpectedCommandStatusError(result, "OK")
+        if "UIDPLUS" in caps:
+            # imaplib knows no UID EXPUNGE: the command by hand
+            result = box.client._simple_command("UID", "EXPUNGE", uid_set)  # type: ignore[attr-defined]
+        else:  # RFC 3501 EXPUNGE removes every \\Deleted message of the folder: what a server without UIDPLUS offers
+            result = box.client.expunge()
+        if result[0] != "OK":
+            raise UnexpectedCommandStatusError(result, "OK")
+        log.debug("event=moved_without_move count=%d", len(uids))
 
     def label(self, uids: list[int], keyword: str) -> None:
         """Set a keyword on messages (the quarantine reason); a server without keywords is no error."""
@@ -268,6 +337,23 @@ class ImapMailbox:
                 box.client.shutdown()
             except Exception:  # noqa: BLE001
                 pass
+
+
+def _close_quietly(box: _Box) -> None:
+    try:
+        box.client.shutdown()
+    except (OSError, imaplib.IMAP4.error):
+        pass
+
+
+def _server_words(exc: BaseException) -> str:
+    """What the server said on a refused login (its own words: never the token that was sent)."""
+    return " ".join(str(exc).split())[:200]
+
+
+def folder_name(folder: str) -> bytes:
+    """A folder name as it goes on the wire: modified UTF-7 (RFC 3501 5.1.3), quoted."""
+    return encode_folder(folder)
 
 
 def _refresh_capabilities(client: imaplib.IMAP4) -> None:

@@ -39,9 +39,10 @@ from mailflow.adapters.journal import SentJournal
 from mailflow.adapters.tables import MessageRow, OutboxRow, WorkerRow
 from mailflow.adapters.workers import STALE, real_now
 from mailflow.clock import Clock
-from mailflow.config import SmtpSettings, secret
-from mailflow.errors import ConfigError, PermanentDelivery, SmtpOutage, StoreError, TransientDelivery
+from mailflow.config import SmtpSettings
+from mailflow.errors import ConfigError, PermanentDelivery, SmtpOutage, StoreError, TokenError, TransientDelivery
 from mailflow.model import Direction, OutMail, email_key
+from mailflow.oauth import Credentials, credentials_for
 
 if TYPE_CHECKING:
     from mailflow.adapters.store import Store
@@ -277,6 +278,37 @@ class SmtpSender:
         self.settings = settings
         self.env = env
         self.client: aiosmtplib.SMTP | None = None
+        self._credentials: Credentials | None = None
+
+    def credentials(self) -> Credentials:
+        if self._credentials is None:
+            s = self.settings
+            self._credentials = credentials_for(s, s.username or "", s.password_env, self.env,
+                                                what=f"the SMTP account {s.username}")
+        return self._credentials
+
+    async def _login(self, client: aiosmtplib.SMTP) -> None:
+        """AUTH with the password, or XOAUTH2 with a token; a refused token is dropped and a new one tried
+        once (revoked, or ended before its time) before the login counts as refused."""
+        s = self.settings
+        creds = self.credentials()
+        if not creds.oauth:
+            await client.login(s.username or "", creds.password())
+            return
+        for attempt in (1, 2):
+            try:
+                token = await asyncio.to_thread(creds.token)
+            except TokenError as exc:
+                raise SmtpOutage(str(exc)) from None
+            try:
+                await client.auth_xoauth2(s.username or "", token)
+                return
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                creds.invalidate(token)
+                if attempt == 2:
+                    raise SmtpOutage(f"SMTP XOAUTH2 login refused for {s.username} at {s.host}:{s.port} "
+                                     f"(a new token was refused too; {exc.code})") from None
+                log.info("event=token_refused smtp_host=%s retry=new_token", s.host)
 
     async def connect(self) -> None:
         """Open the connection (greeting, EHLO, STARTTLS, AUTH); any failure is an outage."""
@@ -290,8 +322,8 @@ class SmtpSender:
             if client.is_ehlo_or_helo_needed:  # so the extensions (SIZE, 8BITMIME, SMTPUTF8) are known
                 await client._ehlo_or_helo_if_needed()
             if s.username:
-                await client.login(s.username, secret(s.password_env, self.env, what="the SMTP server"))
-        except ConfigError:
+                await self._login(client)
+        except (ConfigError, SmtpOutage):
             client.close()
             raise
         except aiosmtplib.SMTPAuthenticationError as exc:

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "MAILFLOW_DATABASE_URL": f"sqlite:///{work / 'mailflow.db'}"}
     for org in cfg.organizations:
         for box in (org.imap, org.registrar_imap):
-            if box is not None:
+            if box is not None and box.password_env:
                 env[box.password_env] = PASSWORD
 
     web = None
