@@ -236,17 +236,24 @@ LEX_SARAH = (
     "ilman lääkkeitä", "lääkkeet jäivät", "virtsassa", "ulosteessa", "painehaava", "makuuhaava", "nestehukka",
     "rahaa puuttuu", "rahaa on kadonnut", "varastettu", "varasti", "ilman suostumusta",
 )
-WEAK_LEX_SARAH = ("blåmärke", "bruise", "föll", "ramlade", "fell ", "ingen mat", "larmet", "larmade",
-                  "saknades", "ryckte", "rough", "call button", "kallt vatten", "slet i", "skrattade åt")
-# words that place a text in care under SoL or LSS
+WEAK_LEX_SARAH = ("blåmärke", "bruise", "ingen mat", "rough", "kallt vatten", "livrädd", "terrified")
+# words that place a text in care under SoL or LSS (elderly care, disability support under LSS, social services)
 CARE = (
-    "boende", "äldreboende", "omsorgsboende", "seniorcenter", "gruppbostad", "servicebostad", "korttids",
-    "dagverksamhet", "daglig verksamhet", "hemtjänst", "*hemtjänst", "omsorg", "brukare", "vårdtagare",
-    "undersköterska", "vårdbiträde", "demens", "lss", "assistans", "boendestöd", "avdelning",
-    "nursing", "care home", "home care", "carer", "residents", "resident ", "senior centre",
-    "group home", "day centre", "respite",
-    "kotihoito", "kotipalvelu", "hoivakoti", "vanhainkoti", "palvelutalo", "hoitaja", "asukas", "ryhmäkoti",
-    "asumisyksikkö", "muistisairas",
+    "boende ", "boendet", "äldreboende", "*äldreboende", "omsorgsboende", "seniorcenter", "gruppbostad",
+    "gruppbostäder", "servicebostad", "servicebostäder", "korttids", "dagverksamhet", "daglig verksamhet", "dagliga verksamhet", "hemtjänst", "*hemtjänst", "omsorg",
+    "*omsorg", "brukare", "vårdtagare", "omsorgstagare", "undersköterska", "vårdbiträde", "demens", "lss",
+    "sol ", "assistans", "personlig assistent", "personliga assistent", "boendestöd", "ledsagar", "avlösar",
+    "avlösning", "socialtjänst", "kontaktfamilj", "kontaktperson", "familjehem", "hvb", "stödboende",
+    "stödpedagog", "vårdpersonal", "omsorgspersonal", "trygghetslarm", "hemsjukvård", "sjuksköterska",
+    "hjälp hemifrån", "hemhjälp", "nattpatrull", "dosett", "omvårdnad", "genomförandeplan", "god man ",
+    "förvaltare", "stöd i hemmet",
+    "nursing", "care home", "home care", "home help", "carer", "caregiver", "care worker", "support worker",
+    "personal assistant", "residents", "resident ", "senior centre", "group home", "day centre", "respite",
+    "social services", "foster", "supported living", "sheltered housing", "residential home", "residential care",
+    "assisted living", "care facility", "supported housing", "short-term home", "short-term care",
+    "kotihoi", "kotipalvelu", "hoivako", "vanhainko", "palvelutalo", "hoitaja", "lähihoitaja", "asuk",
+    "ryhmäko", "asumisyksik", "muistisairas", "tukiasun", "sijaisperhe", "lastensuojelu",
+    "henkilökohtainen avustaja",
 )
 
 # words that place a text in school or preschool (the Education Act, not SoL/LSS)
