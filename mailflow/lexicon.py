@@ -124,8 +124,7 @@ ANONYMOUS = (
 ABOUT_EMPLOYEE_DIRECT = (
     "hennes bemötande", "hans bemötande", "hens bemötande", "hon var otrevlig", "han var otrevlig",
     "hen var otrevlig", "vill inte att hon", "vill inte att han", "vill inte att hen", "byta handläggare",
-    "byta socialsekreterare", "byta kontaktperson", "byta boendestödjare", "prata med henne", "prata med honom",
-    "talk to him", "talk to her", "speak to him", "speak to her",
+    "byta socialsekreterare", "byta kontaktperson", "byta boendestödjare",
 )
 # words that single out one employee: they make a complaint about an employee only with
 # bad conduct in the same or the next sentence
@@ -175,7 +174,7 @@ CONDUCT = (
     "berusad", "luktade alkohol", "oprofessionell", "hotade", "hotar", "elak", "sur ", "sura ", "kort i tonen",
     "som ett barn", "som om", "barnsligt", "förnedr", "skämd", "gapar", "fräser", "fräste", "snäste", "röt ",
     "ljuger", "ljög", "vägrar", "vägrade", "tvingade", "lånat pengar", "lånar pengar", "lånade pengar",
-    "bett honom", "bett henne", "respektlöst", "inte får äta", "hårda", "hård stil", "skrattar", "skrattade",
+    "bett honom", "bett henne", "respektlöst", "hårda", "hård stil", "skrattar", "skrattade",
     "låser", "hota", "filmade", "filmar", "tog pengar", "tagit pengar", "kortet", "bankkort", "stal", "stulit",
     "pulls", "yanked", "drops her", "drops him", "hurts", "hurt her", "hurt him",
     # mild: manner and neglect of one person
@@ -256,9 +255,12 @@ CARE = (
     "henkilökohtainen avustaja",
 )
 
-# words that place a text in school or preschool (the Education Act, not SoL/LSS)
+# words that place a text in school or preschool (the Education Act, not SoL/LSS) or another service outside
+# care: parks, streets, leisure
 SCHOOL = ("förskola", "förskolan", "förskolor", "fröken", "fröknarna", "pedagog", "barngrupp", "inskolning",
-          "preschool", "kindergarten", "nursery school")
+          "skola ", "skolan", "skolgård", "skolsköterska", "rektor", "lärare", "elev", "park ", "parken", "lekplats",
+          "fritidsgård", "idrottshall", "simhall", "bibliotek", "preschool", "kindergarten", "nursery school",
+          "school", "teacher", "playground", "päiväko", "koulu", "opettaja", "leikkipuisto", "puisto")
 
 # -- language ----------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from mailflow import lexicon
 from mailflow.config import Organization
 from mailflow.model import Classification, Kind, Mail, Parsed
-from mailflow.nlp import morph, sarah, staff
+from mailflow.nlp import conduct, morph, sarah
 from mailflow.pipeline import Context
 
 _NOREPLY = ("noreply", "no-reply", "donotreply", "do-not-reply", "ingen-svar", "inget-svar")
@@ -70,21 +70,12 @@ def org_words(org: Organization) -> frozenset[str]:
     return frozenset(w.lower() for w in found)
 
 
-def employee_cues(body: str, org: Organization, writer: tuple[str, ...] = ()) -> list[str]:
-    """Why a complaint concerns one employee: someone singled out, with bad conduct in that sentence or
-    the two after it."""
-    toks = morph.tokens(body)
-    found = []
-    for mention in staff.mentions(body, exclude=org_words(org), not_people=writer,
-                                  finnish=morph.looks_finnish(toks)):
-        conduct = lexicon.conduct_at(body, mention.start)
-        if conduct:
-            found.append(f"about_employee:{mention.text} ({', '.join(conduct[:2])})")
-        elif mention.how == "role+name" and not lexicon.matches(body, lexicon.PRAISE) and \
-                lexicon.said_at(body, mention.start, lexicon.COMPLAINT + lexicon.CONDUCT):
-            # one employee named by role and name in a complaint, with nothing kind said of them
-            found.append(f"about_employee:{mention.text} (named by role and name)")
-    return list(dict.fromkeys(found))
+def employee_cues(body: str, org: Organization, writer: tuple[str, ...] = (), strong_only: bool = False) -> list[str]:
+    """Why a complaint concerns one employee (`nlp.conduct`): someone singled out, and their conduct, their
+    misconduct, their words quoted, the complaint aimed at them, or a request about them."""
+    finnish = morph.looks_finnish(morph.tokens(body))
+    return conduct.employee_cues(body, exclude=org_words(org), writer=writer, finnish=finnish,
+                                 strong_only=strong_only)
 
 
 @lru_cache(maxsize=32)
@@ -204,13 +195,18 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
             cues.append("complaint:a suspected misconduct in care is always a complaint")
     else:
         cues += sarah_cues
+    direct = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE_DIRECT + c.about_employee)
     if kind is Kind.COMPLAINT:
-        direct = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE_DIRECT + c.about_employee)
         singled = employee_cues(body, org, writer)
-        if direct or singled:
-            flags.append("about_employee")
-            cues += [f"about_employee:{w}" for w in direct[:3]]
-            cues += singled[:3]
+    else:  # what one employee did or said, or a request about them, makes a complaint of a suggestion or praise
+        singled = employee_cues(body, org, writer, strong_only=True)
+        if singled or direct:
+            cues.append(f"complaint:about one employee ({kind.value} words aside)")
+            kind = Kind.COMPLAINT
+    if direct or singled:
+        flags.append("about_employee")
+        cues += [f"about_employee:{w}" for w in direct[:3]]
+        cues += singled[:3]
     anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
     if anon and _THIRD_PERSON_WISH.search(body) and not re.search(
             r"\b(?:jag|i|minä|me|vi)\s+(?:\w+\s+){0,2}(?:vill|önskar|want|wish|would like|haluan|haluamme)\s+"
