@@ -84,3 +84,12 @@ def problem(address: str | None) -> str | None:
     except BadAddress as exc:
         return str(exc)
     return None
+
+
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|donotreply|ingen-?svar|inget-?svar|mailer-daemon|postmaster)\b|noreply",
+                       re.I)
+
+
+def no_reply(address: str) -> bool:
+    """An address that says nobody reads what is sent to it (noreply@, do-not-reply@, ingen-svar@)."""
+    return bool(_NO_REPLY.search(address.partition("@")[0]))

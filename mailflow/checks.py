@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import aiosmtplib
 
 from mailflow.adapters.imap import ImapMailbox
-from mailflow.adapters.templates import LANGUAGES, MAILS, Templates
+from mailflow.adapters.templates import MAILS, Templates
 from mailflow.config import Config, Organization, secret
 from mailflow.deadlines import WorkCalendar
 from mailflow.errors import MailflowError
@@ -50,6 +50,9 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "notes": ("Utfört: #enhet hemtjanst",),
         "contact_lines": ["Exempel Exempelsson", "070-000 00 00"],
         "received_by": org.registrar,
+        "citizen_language": "fi",
+        "answer_text": "",
+        "manager_name": unit.manager_name,
         # the deadline job's mails (see mailflow/schedule.py)
         "about": "first_response",
         "deadline": date(2026, 1, 9),
@@ -57,7 +60,6 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
         "recipient_name": "Exempel",
         "recipient_role": "department_head",
         "department_name": org.departments[0].name,
-        "manager_name": unit.manager_name,
         "manager_email": unit.manager,
         "counterpart_name": "",
         "counterpart_email": "",
@@ -81,7 +83,11 @@ def sample_context(org: Organization, name: str) -> dict[str, object]:
 
 
 def render_sample(templates: Templates, org: Organization, name: str, lang: str) -> tuple[str, str, str]:
-    """One template rendered once with plausible values."""
+    """One template rendered once with plausible values (`lang` must have a catalog: ConfigError otherwise)."""
+    if lang not in templates.languages:
+        from mailflow.errors import ConfigError
+
+        raise ConfigError(str(templates.locale_dir or "mailflow/locale"), "languages", f"no catalog for {lang!r}")
     if name == "digest":
         digest = build_digest(org, date(2026, 1, 2), datetime(2026, 1, 1, 7, 30, tzinfo=timezone.utc),
                               [], [], [], WorkCalendar())
@@ -108,9 +114,9 @@ def run_checks(cfg: Config) -> list[tuple[str, str | None]]:
         templates = None
     if templates is not None:
         for org in cfg.organizations:
-            for lang in LANGUAGES:
+            for lang in org.languages:
                 for name in MAILS:
-                    check(f"template {lang}/{name} for {org.id}",
+                    check(f"template {name} ({lang}) for {org.id}",
                           lambda o=org, n=name, la=lang: render_sample(templates, o, n, la))
 
     def database() -> str | None:

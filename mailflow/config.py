@@ -14,10 +14,10 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mailflow.errors import ConfigError
 
@@ -232,7 +232,9 @@ class Organization(_Model):
     complaints_address: Email
     registrar: Email
     staff_domains: tuple[str, ...] = ()
-    language: Literal["sv", "en"] = "sv"
+    # the staff's language (staff mails, the digest) and the languages citizens are answered in
+    language: str = "sv"
+    languages: tuple[str, ...] = ()  # default: (language, "en")
     calendar: str = "SE"
     timezone: str | None = None
     extra_closed_days: tuple[str, ...] = ()
@@ -264,6 +266,24 @@ class Organization(_Model):
     @classmethod
     def _tz(cls, v: str | None) -> str | None:
         return None if v is None else _timezone(v)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        return _catalog_language(v)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_catalog_language(x) for x in v))
+
+    @model_validator(mode="after")
+    def _default_languages(self) -> Organization:
+        if not self.languages:
+            object.__setattr__(self, "languages", tuple(dict.fromkeys((self.language, "en"))))
+        elif self.language not in self.languages:
+            raise ValueError(f"languages must include the organization's language {self.language!r}")
+        return self
 
     def unit(self, unit_id: str | None) -> Unit | None:
         return next((u for u in self.units if u.id == unit_id), None)
@@ -329,6 +349,17 @@ class Config:
 class _ServiceFile(_Model):
     service: ServiceSettings = ServiceSettings()
     smtp: SmtpSettings
+
+
+def _catalog_language(v: str) -> str:
+    """A language code with a gettext catalog (sv, en, fi, or one an installation adds)."""
+    from mailflow import i18n
+
+    v = v.strip().lower()
+    have = i18n.available()
+    if v not in have:
+        raise ValueError(f"no catalog for language {v!r} (have: {', '.join(have)})")
+    return v
 
 
 def _timezone(v: str) -> str:

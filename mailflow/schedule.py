@@ -47,6 +47,7 @@ Rules (SPEC section 3 and issue 6):
   (`Action.keys`, `Action.event()`). A step whose key is in `done`, or that a
   higher done step makes stale, is not returned again.
 
+Staff mails carry `citizen_language` (the case's language, named in the mail).
 Staff mails about the citizen's answer set `reply_to_citizen`: Reply-To is
 then the citizen, then `reply_to` (the registrar), as in the forward, so that
 pressing Reply records the feedback; report mails reply to the registrar.
@@ -405,6 +406,7 @@ def _staff_action(
         "days_left": cal.working_days_between(today, deadline),
         "overdue_working_days": cal.working_days_between(deadline, today),
         "earlier": list(step.earlier),
+        "citizen_language": case.language,
     }
     report = about == "report"
     return Action(

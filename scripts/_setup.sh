@@ -1,7 +1,7 @@
 # Shared by scripts/demo and scripts/test: make this machine ready, idempotently.
 #  - Python 3.11 or newer
 #  - Debian's dovecot-imapd (installed with apt-get when running as root)
-#  - for the tests: Debian's postgresql (need_postgres, called by scripts/test)
+#  - for the tests: Debian's postgresql (need_postgres) and chromium (need_chromium), called by scripts/test
 #  - a virtual environment in .venv with mailflow and its dev extras
 set -euo pipefail
 
@@ -37,13 +37,22 @@ need_postgres() {
   WHAT_FOR="the tests' throwaway PostgreSQL" apt_install postgresql
 }
 
+need_chromium() {
+  # the tests render the citizen mails' HTML in a real headless browser (tests/test_mail_rendering.py)
+  if [ "${MAILFLOW_TEST_SKIP_BROWSER:-}" = 1 ]; then return; fi
+  if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then return; fi
+  WHAT_FOR="the tests' headless browser" apt_install chromium
+}
+
 need_venv() {
   if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
   fi
   # reinstall only when the project's requirements changed
   local stamp=.venv/.mailflow-installed
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  # ... or a translation: the build step compiles the catalogs (mailflow/locale/*/LC_MESSAGES/*.po -> .mo)
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] \
+     || [ -n "$(find mailflow/locale -name '*.po' -newer "$stamp" 2>/dev/null | head -1)" ]; then
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -e ".[dev]"
     touch "$stamp"

@@ -104,7 +104,8 @@ def test_check_config_reaches_every_mailbox_and_smtp(world: World, tmp_path: Pat
     ok = mailflow(world.config_path, "check-config", env=world.env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.count("ok    IMAP") == 4 and "ok    SMTP" in ok.stdout
-    assert "ok    template sv/ack for norrmalm" in ok.stdout
+    assert "ok    template ack (sv) for norrmalm" in ok.stdout
+    assert "ok    template ack (fi) for norrmalm" in ok.stdout  # every language the organization lists
 
     import tomllib
 

@@ -20,7 +20,7 @@ def test_demo_registers_the_samples_and_shows_acknowledgments() -> None:
     assert "1 auto_reply, 1 quarantined, 8 registered" in out
     assert out.count("[ack    ]") == 7  # eight cases; the anonymous writer gets no acknowledgment
     assert "[ack    ] to noreply@anonymous.example.org" not in out
-    assert "Tack för ditt klagomål" in out and "Thank you for your complaint" in out
+    assert "Vi har fått ditt klagomål" in out and "We have received your complaint" in out
     assert "lex_sarah" in out and "lexsarah@nacka.example.se" in out
     assert "Min mor på Ektorp" in out  # raw UTF-8 subject read correctly
     assert "Ni når mig på [telefon]." in out  # de-identified in the register

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -369,3 +371,24 @@ async def test_anonymous_writer_is_registered_without_ack_or_deadline(world: Wor
     assert [m["purpose"] for m in case["messages"] if m["direction"] == "out"] == ["forward"]
     assert any(e["kind"] == "ack_skipped" for e in case["events"])
     assert rows(world, PersonRow) == []  # nobody's identity is kept
+
+
+async def test_a_writer_who_asks_to_be_anonymous_gets_her_case_number_and_the_unit_never_her_identity(
+        world: World) -> None:
+    world.deliver(mails.NORRMALM, mails.build(frm="Anonym <maja.lind@example.net>", subject="Fritidsgården",
+                                             body="Jag vill vara anonym. Fritidsgården i Vasastan var stängd "
+                                                  "tre kvällar.\n\nMaja Lind\n070-123 45 67\n"), ARRIVAL)
+    await world.run_once(NOW)
+    [case] = world.cases()
+    assert "anonymous" in case["flags"] and case["feedback_due"] is None
+    [ack] = world.mailbox("maja.lind@example.net")  # the case number reaches her, and only her
+    assert case["ref"] in ack["Subject"]
+    forwards = [r for r in world.sent() if "maja.lind@example.net" not in r.rcpt_tos]
+    assert forwards, "the case goes to the unit"
+    for fwd in forwards:
+        msg = email.message_from_bytes(fwd.data, policy=email.policy.default)
+        seen = str(msg.items()) + "".join(part.get_content() for part in msg.walk()
+                                          if part.get_content_maintype() == "text")
+        assert not any(part.get_content_type() == "message/rfc822" for part in msg.walk())
+        assert "maja.lind@example.net" not in seen and "Maja Lind" not in seen and "070-123 45 67" not in seen
+        assert "Fritidsgården" in seen  # the de-identified words reach the manager

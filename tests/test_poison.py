@@ -158,7 +158,7 @@ def failing_templates(tmp: Path, name: str, condition: str) -> Path:
     """The shipped templates, with `name` failing when `condition` holds (an undefined variable)."""
     copy = tmp / "templates"
     shutil.copytree(ROOT / "templates", copy)
-    path = copy / "sv" / f"{name}.txt.j2"
+    path = copy / f"{name}.txt.j2"
     path.write_text(f"{{% if {condition} %}}{{{{ no_such_variable }}}}{{% endif %}}" + path.read_text())
     return copy
 

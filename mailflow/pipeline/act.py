@@ -84,12 +84,14 @@ class Act:
             events.append(Event("report_requested", {"due": report.isoformat()}))
         effects: list[OutMail] = []
         person = mail.person
-        citizen = person.email if person and person.email and not anonymous else None
+        # a writer who is anonymous (by her wish, her display name or her address) still gets the case
+        # number at the address she wrote from, when it is read by someone: nobody else learns it
+        citizen = person.email if person and person.email else None
         key = email_key(citizen)
-        if anonymous:
-            events.append(Event("ack_skipped", {"reason": "anonymous: no usable reply address"}))
-        elif not citizen:
-            events.append(Event("ack_skipped", {"reason": "no e-mail address given"}))
+        if not citizen or addresses.no_reply(citizen):
+            reason = ("anonymous: no usable reply address" if anonymous else
+                      "the sender's address is not read (no-reply)" if citizen else "no e-mail address given")
+            events.append(Event("ack_skipped", {"reason": reason}))
         elif (bad := addresses.problem(citizen)) is not None:
             events.append(Event("ack_skipped", {"reason": f"the sender's address cannot receive mail ({bad})"}))
         elif mail.no_ack_reason:
@@ -102,7 +104,8 @@ class Act:
         else:
             effects.append(self._ack(mail, ref, cls, routing, deadlines, citizen, person, channel, ctx))
             events.append(Event("acknowledged", {}))
-        effects.append(self._forward(mail, ref, cls, routing, deadlines, citizen, ctx))
+        # an anonymous writer's identity stays with the registrar: the forward has no address to reply to
+        effects.append(self._forward(mail, ref, cls, routing, deadlines, None if anonymous else citizen, ctx))
         events.append(Event("forwarded", {"to": routing.handler_role}))
         if form is not None:
             notes = (f"Registrerat som {ref} ({kind_label(cls.kind, 'sv')}).",) + mail.staff_notes
@@ -126,6 +129,7 @@ class Act:
             unit_name=(unit.name if unit and routing.handler_role != "lex_sarah" else ""),
             provider_name=(unit.provider.name if unit and unit.provider and routing.handler_role == "provider" else ""),
             greeting_name=first_name(person.name if person else ""),
+            received_at=mail.source.internaldate.astimezone(ctx.calendar.tz),
             first_response_due=deadlines.first_response_due,
             feedback_due=deadlines.feedback_due,
             contact=org.contact,
@@ -162,9 +166,21 @@ class Act:
             if form.person is not None:  # the manager needs every way to reach the citizen
                 contact_lines = [x for x in (form.person.name, form.person.email, form.person.phone,
                                              form.person.address) if x]
+        elif anonymous:  # the de-identified words only: the original would name the writer
+            original_from = "Anonym"
+            original_subject, original_text, attachments = mail.clean_subject or p.subject, mail.clean_text, ()
+            original = b""
         else:
             original_from = (p.from_.name or p.from_.email) if p.from_ else ""
             original_subject, original_text, attachments = p.subject, p.text, p.attachments
+        # the writer's language, named in the forward; an answer template in it when it is not the staff's
+        answer_text = ""
+        if cls.language != org.language and not anonymous:
+            person = mail.person or (form.person if form is not None else None)
+            _, answer_text, _ = ctx.render.render(
+                "answer", cls.language, ref=ref, org=org, contact=org.contact,
+                greeting_name=first_name(person.name if person else ""),
+                manager_name=unit.manager_name if unit is not None and routing.handler_role == "unit" else "")
         subject, text, html = ctx.render.render(
             "forward",
             org.language,
@@ -189,13 +205,15 @@ class Act:
             original_subject=original_subject,
             original_text=original_text,
             attachments=attachments,
-            original_attached=len(original) <= limit,
+            original_attached=bool(original) and len(original) <= limit,
             contact_lines=contact_lines,
             received_by=mail.sender if form is not None else "",
+            citizen_language=cls.language,
+            answer_text=answer_text.strip(),
         )
         return compose(mail, ctx, Purpose.FORWARD, to=(routing.handler,), cc=tuple(cc), reply_to=tuple(reply_to),
                           subject=tagged(ref, subject), record_subject=tagged(ref, mail.clean_subject or subject),
-                          text=text, html=html, ref=ref, attach=original if len(original) <= limit else None,
+                          text=text, html=html, ref=ref, attach=original if original and len(original) <= limit else None,
                           headers={"Auto-Submitted": "auto-generated"}, seed="again" if again else "")
 
     # -- a citizen's message on an existing case ------------------------------
@@ -218,6 +236,7 @@ class Act:
                 received_at=mail.source.internaldate.astimezone(ctx.calendar.tz),
                 feedback_due=case.feedback_due,
                 attachments=p.attachments,
+                citizen_language=case.language,
             )
             reply_to = [a for a in (mail.sender, ctx.org.registrar)
                         if a and "anonymous" not in case.flags and addresses.problem(a) is None]

@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 
+from mailflow import language as languages
 from mailflow import lexicon
 from mailflow.config import Organization
 from mailflow.model import Classification, Kind, Mail, Parsed
@@ -216,7 +217,7 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
     if anon:
         flags.append("anonymous")
         cues.append(f"anonymous:{anon[0]}")
-    lang, lang_cue = lexicon.language(body, org.language)
+    lang, lang_cue = languages.detect(body, org.language, org.languages)
     cues.append(lang_cue)
     return Classification(kind=kind, flags=tuple(flags), language=lang, cues=tuple(cues))
 

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
 
+from mailflow import i18n
 from mailflow.config import Organization
 from mailflow.deadlines import WorkCalendar
 from mailflow.model import CaseRecord, Status
 from mailflow.reports.labels import (
-    CHANNEL_LABELS,
-    KIND_LABELS,
-    KIND_PLURALS,
     KINDS,
+    channel_labels,
     department_id,
     is_restricted,
+    kind_labels,
+    kind_plurals,
     unit_name,
 )
 from mailflow.reports.stats import local
@@ -77,6 +78,7 @@ class DigestCase:
     escalation_level: int
     escalated_to: str = ""  # whom the last escalation went to (from config), '' at level 0
     working_days_late: int = 0  # for an overdue case: working days after the deadline up to the digest day
+    language: str = ""  # the citizen's language (sv, en, fi, ...); '' when restricted
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ class Digest:
 
     def title(self, lang: str = "sv") -> str:
         """'Dagens sammanställning 2026-03-02' ('Daily digest 2026-03-02'); also the header of the HTML part."""
-        return f"{'Daily digest' if lang == 'en' else 'Dagens sammanställning'} {self.day.isoformat()}"
+        lang = lang if lang in i18n.available() else i18n.DEFAULT_LANGUAGE
+        return i18n.translations(lang).gettext("Daily digest %(day)s") % {"day": self.day.isoformat()}
 
 
 def is_open(r: CaseRecord) -> bool:
@@ -172,6 +175,7 @@ def _line(org: Organization, cal: WorkCalendar, r: CaseRecord, day: date | None 
         escalation_level=r.escalation_level,
         escalated_to=_escalated_to(org, r),
         working_days_late=cal.working_days_between(due, day) if day is not None and due is not None else 0,
+        language="" if restricted else r.language,
     )
 
 
@@ -256,17 +260,17 @@ def build_digest(
 
 
 def digest_context(digest: Digest, org: Organization, lang: str = "sv") -> dict[str, object]:
-    """What templates/{lang}/digest.*.j2 need: `Templates.render("digest", lang, **digest_context(...))`."""
-    lang = lang if lang in KIND_LABELS else "sv"
+    """What templates/digest.*.j2 need: `Templates.render("digest", lang, **digest_context(...))`."""
+    lang = lang if lang in i18n.available() else i18n.DEFAULT_LANGUAGE
     refs = [c.ref for c in (*digest.overdue, *digest.due_soon, *digest.new_cases)]
     refs += [t.ref for t in digest.triage if t.ref]
     return {
         "digest": digest,
         "org": org,
         "ref": digest.title(lang),
-        "kind_labels": KIND_LABELS[lang],
-        "kind_plurals": KIND_PLURALS[lang],
-        "channel_labels": CHANNEL_LABELS[lang],
+        "kind_labels": kind_labels(lang),
+        "kind_plurals": kind_plurals(lang),
+        "channel_labels": channel_labels(lang),
         "units": [(u.id, u.name) for u in org.units],
         "example_ref": refs[0] if refs else f"{org.case_prefix}-{digest.day.year}-0001",
         "example_unit": org.units[0].id if org.units else "",

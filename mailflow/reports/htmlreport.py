@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from html import escape
 
 from mailflow.reports.corrections import correction_summary
-from mailflow.reports.labels import KIND_PLURALS, KINDS
+from mailflow.reports.labels import KINDS, kind_plural
 from mailflow.reports.period import month_label
 from mailflow.reports.stats import PeriodStats, Timeliness
 from mailflow.reports.tabular import DEFAULT_THRESHOLD, count_cell, hidden
@@ -104,7 +104,7 @@ def kinds_per_month_svg(s: PeriodStats, threshold: int) -> str:
     for i, k in enumerate(KINDS):  # legend
         lx = left + i * 120
         parts.append(f'<rect x="{lx}" y="6" width="10" height="10" fill="{KIND_COLOURS[k]}"/>')
-        parts.append(f'<text x="{lx + 14}" y="15">{_e(KIND_PLURALS["sv"][k])}</text>')
+        parts.append(f'<text x="{lx + 14}" y="15">{_e(kind_plural(k, "sv"))}</text>')
     for gi, m in enumerate(s.months):
         gx = left + gi * group_w + (group_w - 3 * bar_w) / 2
         for ki, k in enumerate(KINDS):
@@ -177,7 +177,7 @@ def _key_rows(s: PeriodStats, threshold: int) -> list[tuple[str, str]]:
 
     when = "vid periodens slut" if s.measured_on == s.period.end else f"{s.measured_on.isoformat()} (perioden pågår)"
     rows = [("Inkomna ärenden", c(s.total))]
-    rows += [(f"– {KIND_PLURALS['sv'][str(b.key)].lower()}", c(b.count)) for b in s.kinds]
+    rows += [(f"– {kind_plural(str(b.key), 'sv').lower()}", c(b.count)) for b in s.kinds]
     rows += [
         ("Anonyma ärenden", c(s.anonymous)),
         ("Andel anonyma", _share_cell(s.anonymous_share, s.total, threshold)),
@@ -230,7 +230,7 @@ def _org_section(s: PeriodStats, threshold: int) -> str:
         _table(["", "Värde"], _key_rows(s, threshold)),
         "<h3>Inkomna ärenden per månad</h3>",
         f"<figure>{kinds_per_month_svg(s, threshold)}</figure>",
-        _table(["Månad", *(KIND_PLURALS["sv"][k] for k in KINDS), "Summa"], month_rows),
+        _table(["Månad", *(kind_plural(k, "sv") for k in KINDS), "Summa"], month_rows),
         "<h3>Återkoppling i tid per avdelning</h3>",
         f"<figure>{on_time_svg(s, threshold)}</figure>",
         _table(["Avdelning", "Inkomna", "Med tidsgräns", "I tid", "För sent", "Andel i tid"], dept_rows),

@@ -11,18 +11,18 @@ FLAGS: tuple[str, ...] = ("lex_sarah", "about_employee", "anonymous", "external_
 RESTRICTED_FLAGS: frozenset[str] = frozenset({"about_employee", "lex_sarah"})
 TRIAGE = "(triage)"  # the name of "no unit" / "no department"
 
-from mailflow.labels import (  # noqa: E402  (one source for every mail and report)
-    CHANNEL_LABELS,
-    FLAG_LABELS,
-    KIND_LABELS,
-    KIND_PLURALS,
+from mailflow.labels import (  # noqa: E402  (one source for every mail and report: the catalogs)
     channel_label,
+    channel_labels,
     flag_label,
     kind_label,
+    kind_labels,
+    kind_plural,
+    kind_plurals,
 )
 
-__all__ = ["CHANNEL_LABELS", "FLAG_LABELS", "KIND_LABELS", "KIND_PLURALS", "channel_label", "flag_label",
-           "kind_label"]
+__all__ = ["channel_label", "channel_labels", "flag_label", "kind_label", "kind_labels", "kind_plural",
+           "kind_plurals"]
 
 
 def unit_name(org: Organization, unit_id: str | None) -> str:

@@ -6,14 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-MONTHS_SV = (
-    "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-    "september", "oktober", "november", "december",
-)
-MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
-)
+from mailflow import i18n
+
 _PERIOD_RE = re.compile(r"(\d{4})(?:-T([1-3]))?")
 
 
@@ -75,15 +69,21 @@ class Period:
         return self.start <= d <= self.end
 
     def label(self, lang: str = "sv") -> str:
-        """'Tertial 1 2026 (januari–april)' or 'Helår 2026'; English with lang='en'."""
-        names = MONTHS_EN if lang == "en" else MONTHS_SV
+        """'Tertial 1 2026 (januari–april)' or 'Helår 2026'; 'Year 2026' with lang='en' (from the catalogs)."""
+        lang = lang if lang in i18n.available() else i18n.DEFAULT_LANGUAGE
+        t = i18n.translations(lang)
         if self.tertial is None:
-            return f"Year {self.year}" if lang == "en" else f"Helår {self.year}"
-        span = f"{names[self.first_month - 1]}–{names[self.last_month - 1]}"
-        return f"Tertial {self.tertial} {self.year} ({span})"
+            return t.gettext("Year %(year)s") % {"year": self.year}
+        span = f"{month_name(self.first_month, lang)}–{month_name(self.last_month, lang)}"
+        return t.gettext("Tertial %(tertial)s %(year)s (%(months)s)") % {
+            "tertial": self.tertial, "year": self.year, "months": span}
+
+
+def month_name(month: int, lang: str = "sv") -> str:
+    """3 -> 'mars', 'March', 'maaliskuu' (CLDR's stand-alone month name)."""
+    return i18n.format_date(date(2000, month, 1), lang, "LLLL")
 
 
 def month_label(month: str, lang: str = "sv") -> str:
     """'2026-03' -> 'mars' ('March' in English)."""
-    names = MONTHS_EN if lang == "en" else MONTHS_SV
-    return names[int(month[5:7]) - 1]
+    return month_name(int(month[5:7]), lang)

@@ -604,7 +604,7 @@ def test_quiet_day_still_gets_a_short_digest(norrmalm: Organization, templates: 
     assert sv_subject == "Dagens sammanställning 2026-04-02 – Norrmalms stadsdelsförvaltning: inget nytt"
     assert en_subject == "Daily digest 2026-04-02 – Norrmalms stadsdelsförvaltning: nothing new"
     assert "Inget nytt har hänt" in sv_text and "mailflow är i gång" in sv_text
-    assert "Nothing has happened" in en_text
+    assert "Nothing new has happened" in en_text
     assert "NYA ÄRENDEN" not in sv_text and len(sv_text.splitlines()) < 20
     for html in (sv_html, en_html):
         parse_html(html)

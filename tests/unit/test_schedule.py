@@ -491,9 +491,10 @@ def test_swedish_texts_read_right() -> None:
     assert "till dig som chef för Äldreomsorg" in text
     assert "Camilla Ström (enhetschef.sofiero@nacka.example.se), ansvarig chef" in text
     subject, text, html = TEMPLATES.render("delay_notice", "sv", **notice.context)
-    assert subject == "[NK-2026-0001] Ditt ärende dröjer – så här går det vidare"
-    assert "Birgitta Olsson, chef för Äldreomsorg (verksamhetschef.aldre@nacka.example.se)" in text
-    assert "Vi lovade dig en första återkoppling senast måndag 9 mars 2026" in text
+    assert subject == "[NK-2026-0001] Ditt ärende tar längre tid"
+    assert "Nu har Birgitta Olsson hand om ditt ärende. Hen är chef för Äldreomsorg." in text
+    assert "E-post: verksamhetschef.aldre@nacka.example.se." in text
+    assert "Vi lovade dig ett första svar senast måndag 9 mars 2026" in text
     chase, = due(REP, at(3, 19, 9), {"report_reminder"})
     subject, text, _ = TEMPLATES.render("report_reminder", "sv", **chase.context)
     assert subject == "[NM-2026-0001] Redogörelsen är försenad"
@@ -505,8 +506,8 @@ def test_english_delay_notice_for_an_english_writer() -> None:
     _, notice = due(case, at(3, 10, 9), {"reminder"})
     assert notice.language == "en" and notice.context["kind_label"] == "complaint"
     subject, text, _ = TEMPLATES.render(notice.template, notice.language, **notice.context)
-    assert subject == "[NK-2026-0001] Your case is taking longer – what happens now"
-    assert "Birgitta Olsson, head of Äldreomsorg" in text and "I am sorry" in text
+    assert subject == "[NK-2026-0001] Your case is taking longer"
+    assert "Birgitta Olsson, head of Äldreomsorg, now handles your case." in text and "I am sorry" in text
 
 
 def test_default_working_hours() -> None:
