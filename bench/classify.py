@@ -153,16 +153,25 @@ def _present(item: str, text: str) -> bool:
 
 
 def _warm_up(cfg: config_mod.Config, calendar: WorkCalendar) -> None:
-    """One short message through the steps first, so that the per-message time leaves out what a
-    service does once at start (the name gazetteer, the compiled lexicons)."""
-    org = cfg.organizations[0]
-    raw = (b"From: Test Person <test@example.org>\r\nTo: x@example.org\r\nSubject: Hej\r\n"
-           b"Message-ID: <warm-up@example.org>\r\n\r\nHej, maten var kall i dag. Anna Svensson\r\n")
-    parsed = parse_bytes(raw)
-    assert isinstance(parsed, Parsed)
-    mail = Mail(source=Source(org.id, MailboxRole.COMPLAINTS, "INBOX", 1, 0, NOW), raw=raw, parsed=parsed)
-    ctx = Context(config=cfg, org=org, clock=FixedClock(NOW), lookup=None, render=None, calendar=calendar)  # type: ignore[arg-type]
-    Deidentify().run(Route().run(Classify().run(mail, ctx), ctx), ctx)
+    """Short messages through the steps first (one per organization, Swedish and English) and every
+    lexicon compiled, so that the per-message time leaves out what a service does once at start (the
+    name gazetteer, the compiled lexicons)."""
+    from mailflow.nlp import conduct
+
+    conduct.prepare()
+    bodies = (b"Hej, maten var kall i dag och undersk\xc3\xb6terskan Lisa var otrevlig. Anna Svensson",
+              b"Hello, the home care did not come and my mother fell. Thank you. John Smith")
+    for org in cfg.organizations:
+        for n, body in enumerate(bodies):
+            raw = (b"From: Test Person <test@example.org>\r\nTo: x@example.org\r\nSubject: Hej\r\n"
+                   b"Message-ID: <warm-up-%d@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                   % n + body + b"\r\n")
+            parsed = parse_bytes(raw)
+            assert isinstance(parsed, Parsed)
+            mail = Mail(source=Source(org.id, MailboxRole.COMPLAINTS, "INBOX", 1, 0, NOW), raw=raw, parsed=parsed)
+            ctx = Context(config=cfg, org=org, clock=FixedClock(NOW), lookup=None, render=None,  # type: ignore[arg-type]
+                          calendar=calendar)
+            Deidentify().run(Route().run(Classify().run(mail, ctx), ctx), ctx)
 
 
 def pct(num: int, den: int) -> float | None:

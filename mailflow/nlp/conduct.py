@@ -101,13 +101,25 @@ _NOT = re.compile(r"\b(?:aldrig|inte|icke|ej|inget|ingen|never|not|no|isn't|wasn
 
 def _affirmed(window: str, words: list[str]) -> list[str]:
     """The words not said with a negation right before them ("hon är aldrig otrevlig")."""
+    if not words:
+        return words
     flat = " ".join(window.lower().split())
     kept = []
     for word in words:
-        starts = [m.start() for m in re.finditer(rf"(?<![\w]){re.escape(word.strip())}", flat)]
-        if any(not _NOT.search(flat[max(0, i - 30): i]) for i in starts) or not starts:
+        needle, starts, i = word.strip(), [], -1
+        while (i := flat.find(needle, i + 1)) >= 0:
+            if i == 0 or not flat[i - 1].isalnum():
+                starts.append(i)
+        if not starts or any(not _NOT.search(flat[max(0, i - 30): i]) for i in starts):
             kept.append(word)
     return kept
+
+
+def prepare() -> None:
+    """Compile the lists once (the first message would otherwise pay for it)."""
+    for entries in (lexicon.CONDUCT + CONDUCT_MORE, REQUESTS, _KIND, lexicon.COMPLAINT + lexicon.CONDUCT):
+        lexicon.matches("", entries)
+    sarah.prepare()
 
 
 def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[str] = (),

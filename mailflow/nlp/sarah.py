@@ -437,3 +437,13 @@ def misconduct_at(text: str, start: int) -> list[Cue]:
         if bounds[n] <= start < bounds[n + 1]:
             return misconduct(text[bounds[n]: bounds[min(n + 3, len(bounds) - 1)]])
     return []
+
+
+def prepare() -> None:
+    """Compile the lists once (the first message would otherwise pay for it)."""
+    for kind in KINDS:
+        for entries in (kind.alone, kind.act, kind.given, kind.unless):
+            if entries:
+                lexicon.matches("", entries)
+    lexicon.matches("", LEGAL)
+    lexicon.matches("", MINOR)
