@@ -52,7 +52,8 @@ from mailflow.testing.storm import COMPLAINTS, Recorder, write_config  # noqa: E
 
 GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"
 PEER = ROOT.parent / "shared" / "bench" / "peer" / "run_peer.sh"
-RESULTS = ROOT / "bench" / "results"
+# where the figures go (MAILFLOW_BENCH_RESULTS: elsewhere, e.g. the smoke test's temporary folder)
+RESULTS = Path(os.environ.get("MAILFLOW_BENCH_RESULTS") or ROOT / "bench" / "results")
 
 
 def corpus(n: int, tmp: Path) -> list[bytes]:

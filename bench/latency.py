@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import signal
@@ -34,7 +35,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from mailflow.testing.dovecot import Dovecot, free_port  # noqa: E402
 from mailflow.testing.storm import COMPLAINTS, Recorder, complaint, write_config  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
+# where the figures go (MAILFLOW_BENCH_RESULTS: elsewhere, e.g. the smoke test's temporary folder)
+RESULTS = Path(os.environ.get("MAILFLOW_BENCH_RESULTS") or ROOT / "bench" / "results")
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -17,15 +20,17 @@ KEYS = {"mailflow_msgs_per_s", "limit_msgs_per_s", "peer_msgs_per_s", "ratio_to_
 
 
 def run(*args: str) -> dict:  # type: ignore[type-arg]
-    done = subprocess.run([sys.executable, "-m", *args, "--json"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
+    with tempfile.TemporaryDirectory() as results:  # never into bench/results: those are the notes' figures
+        done = subprocess.run([sys.executable, "-m", *args, "--json"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=600, env={**os.environ, "MAILFLOW_BENCH_RESULTS": results})
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert list(Path(results).glob("*.json")), "the figures are written down"
     return json.loads(done.stdout[done.stdout.index("{"):])  # type: ignore[no-any-return]
 
 
 def test_the_ingest_benchmark_measures_every_figure_it_promises() -> None:
     result = run("bench.ingest", "--messages", "20", "--repeats", "1")
-    assert KEYS <= set(result)
+    assert set(result) >= KEYS
     assert result["n"] == 20 and result["mails_delivered"] > 20
     assert result["mailflow_msgs_per_s"] > 0 and result["end_to_end_msgs_per_s"] > 0
 
