@@ -139,9 +139,9 @@ def csv_rows(s: PeriodStats, threshold: int = DEFAULT_THRESHOLD) -> list[tuple[s
     for d, n in s.corrections.per_decision:
         count("corrected", DECISION_LABELS[d], n)
         share = s.corrections.share(d)
-        hide = share is not None and share_hidden(n, s.corrections.cases, threshold) and \
+        share_is_hidden = share is not None and share_hidden(n, s.corrections.cases, threshold) and \
             not (n == 0 and s.corrections.cases >= threshold)
-        rows.append(("corrected_share", DECISION_LABELS[d], hidden(threshold) if hide else
+        rows.append(("corrected_share", DECISION_LABELS[d], hidden(threshold) if share_is_hidden else
                      decimal_cell(share, s.corrections.cases, threshold)))
     for dt in s.department_timeliness:
         count("department_on_time", dt.name, dt.on_time)
