@@ -359,6 +359,7 @@ class CaseRecord:
     closed_at: datetime | None
     escalation_level: int
     summary: str = ""  # one de-identified line of the first message
+    corrected: tuple[str, ...] = ()  # the decisions the registrar corrected (`reports.corrections.DECISIONS`)
 
     @property
     def anonymous(self) -> bool:
