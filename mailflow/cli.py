@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--print", action="store_true", dest="print_only",
                         help="PostgreSQL: print the pg_dump command instead of running it")
 
+    corrections = sub.add_parser("corrections", help="the cases the registrar corrected, for tuning the lexicons")
+    corrections.add_argument("--export", required=True, metavar="FILE",
+                             help="write them as JSON Lines: de-identified text, first decision, corrected labels")
+    corrections.add_argument("--org", help="one organization (default: all)")
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -177,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "user": cmd_user,
             "export": cmd_export,
             "backup": cmd_backup,
+            "corrections": cmd_corrections,
         }[args.command]
         return handler(cfg, args)
     except UnknownCase as exc:
@@ -509,6 +516,8 @@ def cmd_report(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         end = datetime.combine(period.end, datetime.min.time(), tzinfo=cal.tz) + timedelta(days=2)
         with service.store.transaction() as reg:
             recs = queries.case_records_between(reg.session, org.id, start, end)
+            fixed = queries.corrections_between(reg.session, org.id, start, end)
+        recs = [replace(r, corrected=fixed[r.ref]) if r.ref in fixed else r for r in recs]
         stats.append(period_stats(org, period, recs, cal, as_of=now))
     if args.format == "csv":
         data = report_csv(stats)
@@ -525,6 +534,27 @@ def cmd_report(cfg: config_mod.Config, args: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:  # a text-only stream (tests capture output this way)
         sys.stdout.write(data.decode("utf-8-sig"))
+    return 0
+
+
+def cmd_corrections(cfg: config_mod.Config, args: argparse.Namespace) -> int:
+    """`corrections --export FILE`: the corrected cases as JSON Lines, one case a line, no identity."""
+    from mailflow.adapters import queries
+
+    if args.org:
+        _orgs(cfg, args.org)  # an unknown organization is an error, not an empty file
+    store = _store(cfg)
+    with store.transaction() as reg:
+        found = queries.corrected_cases(reg.session, lambda org_id: _tz(cfg, org_id), args.org)
+    lines = "".join(json.dumps(c.as_json(), ensure_ascii=False) + "\n" for c in found)
+    try:
+        with open(args.export, "w", encoding="utf-8") as fh:
+            fh.write(lines)
+    except OSError as exc:
+        raise MailflowError(f"--export: cannot write {args.export}: {exc.strerror or exc}") from None
+    per = {d: sum(1 for c in found if d in c.decisions) for d in ("kind", "unit", "lex_sarah", "anonymous")}
+    print(f"wrote {args.export} ({len(found)} corrected cases: " + ", ".join(f"{d} {n}" for d, n in per.items())
+          + ")")
     return 0
 
 

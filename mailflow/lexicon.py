@@ -124,8 +124,7 @@ ANONYMOUS = (
 ABOUT_EMPLOYEE_DIRECT = (
     "hennes bemötande", "hans bemötande", "hens bemötande", "hon var otrevlig", "han var otrevlig",
     "hen var otrevlig", "vill inte att hon", "vill inte att han", "vill inte att hen", "byta handläggare",
-    "byta socialsekreterare", "byta kontaktperson", "byta boendestödjare", "prata med henne", "prata med honom",
-    "talk to him", "talk to her", "speak to him", "speak to her",
+    "byta socialsekreterare", "byta kontaktperson", "byta boendestödjare",
 )
 # words that single out one employee: they make a complaint about an employee only with
 # bad conduct in the same or the next sentence
@@ -175,7 +174,7 @@ CONDUCT = (
     "berusad", "luktade alkohol", "oprofessionell", "hotade", "hotar", "elak", "sur ", "sura ", "kort i tonen",
     "som ett barn", "som om", "barnsligt", "förnedr", "skämd", "gapar", "fräser", "fräste", "snäste", "röt ",
     "ljuger", "ljög", "vägrar", "vägrade", "tvingade", "lånat pengar", "lånar pengar", "lånade pengar",
-    "bett honom", "bett henne", "respektlöst", "inte får äta", "hårda", "hård stil", "skrattar", "skrattade",
+    "bett honom", "bett henne", "respektlöst", "hårda", "hård stil", "skrattar", "skrattade",
     "låser", "hota", "filmade", "filmar", "tog pengar", "tagit pengar", "kortet", "bankkort", "stal", "stulit",
     "pulls", "yanked", "drops her", "drops him", "hurts", "hurt her", "hurt him",
     # mild: manner and neglect of one person
@@ -236,22 +235,32 @@ LEX_SARAH = (
     "ilman lääkkeitä", "lääkkeet jäivät", "virtsassa", "ulosteessa", "painehaava", "makuuhaava", "nestehukka",
     "rahaa puuttuu", "rahaa on kadonnut", "varastettu", "varasti", "ilman suostumusta",
 )
-WEAK_LEX_SARAH = ("blåmärke", "bruise", "föll", "ramlade", "fell ", "ingen mat", "larmet", "larmade",
-                  "saknades", "ryckte", "rough", "call button", "kallt vatten", "slet i", "skrattade åt")
-# words that place a text in care under SoL or LSS
+WEAK_LEX_SARAH = ("blåmärke", "bruise", "ingen mat", "rough", "kallt vatten", "livrädd", "terrified")
+# words that place a text in care under SoL or LSS (elderly care, disability support under LSS, social services)
 CARE = (
-    "boende", "äldreboende", "omsorgsboende", "seniorcenter", "gruppbostad", "servicebostad", "korttids",
-    "dagverksamhet", "daglig verksamhet", "hemtjänst", "*hemtjänst", "omsorg", "brukare", "vårdtagare",
-    "undersköterska", "vårdbiträde", "demens", "lss", "assistans", "boendestöd", "avdelning",
-    "nursing", "care home", "home care", "carer", "residents", "resident ", "senior centre",
-    "group home", "day centre", "respite",
-    "kotihoito", "kotipalvelu", "hoivakoti", "vanhainkoti", "palvelutalo", "hoitaja", "asukas", "ryhmäkoti",
-    "asumisyksikkö", "muistisairas",
+    "boende ", "boendet", "äldreboende", "*äldreboende", "omsorgsboende", "seniorcenter", "gruppbostad",
+    "gruppbostäder", "servicebostad", "servicebostäder", "korttids", "dagverksamhet", "daglig verksamhet", "dagliga verksamhet", "hemtjänst", "*hemtjänst", "omsorg",
+    "*omsorg", "brukare", "vårdtagare", "omsorgstagare", "undersköterska", "vårdbiträde", "demens", "lss",
+    "sol ", "assistans", "personlig assistent", "personliga assistent", "boendestöd", "ledsagar", "avlösar",
+    "avlösning", "socialtjänst", "kontaktfamilj", "kontaktperson", "familjehem", "hvb", "stödboende",
+    "stödpedagog", "vårdpersonal", "omsorgspersonal", "trygghetslarm", "hemsjukvård", "sjuksköterska",
+    "hjälp hemifrån", "hemhjälp", "nattpatrull", "dosett", "omvårdnad", "genomförandeplan", "god man ",
+    "förvaltare", "stöd i hemmet",
+    "nursing", "care home", "home care", "home help", "carer", "caregiver", "care worker", "support worker",
+    "personal assistant", "residents", "resident ", "senior centre", "group home", "day centre", "respite",
+    "social services", "foster", "supported living", "sheltered housing", "residential home", "residential care",
+    "assisted living", "care facility", "supported housing", "short-term home", "short-term care",
+    "kotihoi", "kotipalvelu", "hoivako", "vanhainko", "palvelutalo", "hoitaja", "lähihoitaja", "asuk",
+    "ryhmäko", "asumisyksik", "muistisairas", "tukiasun", "sijaisperhe", "lastensuojelu",
+    "henkilökohtainen avustaja",
 )
 
-# words that place a text in school or preschool (the Education Act, not SoL/LSS)
+# words that place a text in school or preschool (the Education Act, not SoL/LSS) or another service outside
+# care: parks, streets, leisure
 SCHOOL = ("förskola", "förskolan", "förskolor", "fröken", "fröknarna", "pedagog", "barngrupp", "inskolning",
-          "preschool", "kindergarten", "nursery school")
+          "skola ", "skolan", "skolgård", "skolsköterska", "rektor", "lärare", "elev", "park ", "parken", "lekplats",
+          "fritidsgård", "idrottshall", "simhall", "bibliotek", "preschool", "kindergarten", "nursery school",
+          "school", "teacher", "playground", "päiväko", "koulu", "opettaja", "leikkipuisto", "puisto")
 
 # -- language ----------------------------------------------------------------------------------
 

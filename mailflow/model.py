@@ -362,6 +362,7 @@ class CaseRecord:
     summary: str = ""  # one de-identified line of the first message
     has_action: bool = False  # an `action` (åtgärd) is recorded on the case
     has_preventive_action: bool = False  # a `preventive_action` (förebyggande åtgärd) is recorded
+    corrected: tuple[str, ...] = ()  # the decisions the registrar corrected (`reports.corrections.DECISIONS`)
 
     @property
     def anonymous(self) -> bool:

@@ -363,3 +363,84 @@ def retry_failed(session: Session, ids: list[int] | None, now: datetime) -> int:
         ).values(outcome="queued")
     )
     return int(done or 0)
+
+
+# -- the registrar's corrections (reports.corrections) ------------------------------------------------
+
+_DECISION_EVENTS = ("registered", "routed", "command")
+
+
+def _decision_events(session: Session, case_ids: list[int]) -> dict[int, list[tuple[str, dict[str, Any]]]]:
+    """The registration, routing and command events of those cases that have a command, in order."""
+    commanded: list[int] = []
+    for i in range(0, len(case_ids), 5000):
+        q = select(CaseEventRow.case_id).where(CaseEventRow.case_id.in_(case_ids[i:i + 5000]),
+                                               CaseEventRow.kind == "command").distinct()
+        commanded += [case_id for (case_id,) in session.execute(q)]
+    out: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for i in range(0, len(commanded), 5000):
+        q = (select(CaseEventRow.case_id, CaseEventRow.kind, CaseEventRow.detail)
+             .where(CaseEventRow.case_id.in_(commanded[i:i + 5000]), CaseEventRow.kind.in_(_DECISION_EVENTS))
+             .order_by(CaseEventRow.case_id, CaseEventRow.at, CaseEventRow.id))
+        for case_id, kind, detail in session.execute(q):
+            out.setdefault(case_id, []).append((kind, dict(detail or {})))
+    return out
+
+
+def _corrected(events: list[tuple[str, dict[str, Any]]], kind: str, unit: str | None,
+               flags: tuple[str, ...]) -> tuple[tuple[str, ...], Any]:
+    from mailflow.reports.corrections import Decision, corrected, first_decision
+
+    first = first_decision(events)
+    if first is None:
+        return (), None
+    verbs = [str(d.get("command", "")) for k, d in events if k == "command"]
+    return corrected(first, Decision(kind, unit, flags), verbs), first
+
+
+def corrections_between(session: Session, org_id: str, start: datetime, end: datetime) -> dict[str, tuple[str, ...]]:
+    """The decisions the registrar corrected on each case received in [start, end), by ref (only corrected cases)."""
+    q = select(CaseRow.id, CaseRow.ref, CaseRow.kind, CaseRow.unit_id, CaseRow.flags).where(
+        CaseRow.org_id == org_id, CaseRow.received_at >= start, CaseRow.received_at < end)
+    rows = list(session.execute(q))
+    events = _decision_events(session, [r.id for r in rows])
+    out: dict[str, tuple[str, ...]] = {}
+    for r in rows:
+        if r.id in events:
+            decisions, _ = _corrected(events[r.id], r.kind, r.unit_id, tuple(r.flags or ()))
+            if decisions:
+                out[r.ref] = decisions
+    return out
+
+
+def corrected_cases(session: Session, tz_of: Any, org_id: str | None = None) -> list[Any]:
+    """Every case the registrar corrected (`reports.corrections.Correction`), oldest first: the
+    register's de-identified text of its first incoming message, the first decision and the labels now.
+    `tz_of(org_id)` gives an organization's time zone for the dates."""
+    from mailflow.reports.corrections import Correction, Decision
+
+    q = select(CaseRow).where(CaseRow.id.in_(select(CaseEventRow.case_id).where(CaseEventRow.kind == "command")))
+    if org_id:
+        q = q.where(CaseRow.org_id == org_id)
+    rows = list(session.execute(q.order_by(CaseRow.received_at, CaseRow.id)).scalars())
+    ids = [r.id for r in rows if r.id is not None]
+    events = _decision_events(session, ids)
+    texts: dict[int, str] = {}
+    for i in range(0, len(ids), 5000):
+        mq = (select(MessageRow.case_id, MessageRow.subject, MessageRow.text)
+              .where(MessageRow.case_id.in_(ids[i:i + 5000]), MessageRow.direction == Direction.IN.value)
+              .order_by(MessageRow.case_id, MessageRow.at, MessageRow.id))
+        for case_id, subject, text_ in session.execute(mq):
+            texts.setdefault(case_id, f"{subject or ''}\n{text_ or ''}".strip())
+    out = []
+    for r in rows:
+        flags = tuple(r.flags or ())
+        decisions, first = _corrected(events.get(r.id or 0, []), r.kind, r.unit_id, flags)
+        if not decisions:
+            continue
+        out.append(Correction(
+            ref=r.ref, org_id=r.org_id, received_at=_iso(r.received_at, tz_of(r.org_id)) or "", channel=r.channel,
+            language=r.language, text=texts.get(r.id or 0, ""), first=first,
+            now=Decision(r.kind, r.unit_id, flags), decisions=decisions, cues=tuple(r.classification_cues or ()),
+        ))
+    return out

@@ -57,7 +57,8 @@ _NOT_NAMES = frozenset(
     hos mot utan genom inte aldrig alltid också även bara redan sedan då sen nej ja okej ok visst kanske
     hur vad vem vilken varför vart skulle kunde måste borde får fick tycker tror vet känner
     can will may must should would could shall did does was were has have had not never also only just
-    then now yes no why what who how where which there here this that these those if as so""".split()  # noqa: SIM905  (word lists read best as text)
+    then now yes no why what who how where which there here this that these those if as so en ett on to in at of
+    a an is it""".split()  # noqa: SIM905  (word lists read best as text)
 )
 
 
@@ -100,6 +101,10 @@ class Name:
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$|^\s*$")
 
 
+# first names that are also months: not a name after a word of time ("since August", "sedan April")
+_MONTHS = frozenset(["april", "may", "june", "august", "maj", "juni"])
+_TIME_BEFORE = re.compile(r"\b(?:since|in|until|till|during|before|after|from|early|late|last|next|of|i|sedan|sen|"
+                          r"från|till|under|före|efter|om|början|slutet|mitten)\s+$", re.I)
 _CAPITALIZED = re.compile(r"(?<![\w'’-])[A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+")
 _SURNAME = re.compile(r"[ -]([A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+)")
 
@@ -123,6 +128,8 @@ def person_names(text: str, exclude: Iterable[str] = ()) -> list[Name]:
         while surnames < 2 and (s := _SURNAME.match(text, end)) and s.group(1).lower() not in skip \
                 and s.group(1).lower() not in _NOT_NAMES:
             end, surnames = s.end(), surnames + 1
+        if low in _MONTHS and _TIME_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+            continue  # "since August", "i april"
         if low in COMMON_WORDS and not surnames and (
                 initial or text[m.end(): m.end() + 1] not in (" ", ",", ".", "!", "?", "\n", ")", "")):
             continue

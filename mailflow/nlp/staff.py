@@ -27,29 +27,32 @@ from mailflow.nlp import morph, names
 ROLES_SV = (
     "undersköterska", "sköterska", "sjuksköterska", "vårdbiträde", "vårdare", "biträde", "personlig assistent",
     "assistent", "chef", "enhetschef", "avdelningschef", "rektor", "förskolechef", "biträdande rektor",
-    "lärare", "förskollärare", "pedagog", "stödpedagog", "barnskötare", "fröken", "handläggare",
+    "lärare", "förskollärare", "pedagog", "stödpedagog", "barnskötare", "fröken", "fröknar", "handläggare",
     "biståndshandläggare", "socialsekreterare", "kurator", "boendestödjare", "kontaktperson", "kontaktman",
     "vikarie", "timvikarie", "chaufför", "förare", "kock", "fritidsledare", "ledare", "handledare",
     "aktivitetsledare", "familjebehandlare", "behandlare", "terapeut", "arbetsterapeut", "fysioterapeut",
-    "sjukgymnast", "läkare", "vaktmästare", "parkarbetare", "receptionist", "anställd", "medarbetare",
-    "tjej", "kille", "dam", "kvinna", "man", "ungdomsledare", "samordnare", "coach", "mentor",
+    "sjukgymnast", "vaktmästare", "parkarbetare", "receptionist", "anställd", "medarbetare", "kollega",
+    "tjej", "kille", "dam", "kvinna", "man", "ungdomsledare", "samordnare",
 )
 ROLES_EN = (
     "nurse", "carer", "caregiver", "care worker", "worker", "teacher", "manager", "caseworker", "case worker",
     "social worker", "support worker", "assistant", "personal assistant", "driver", "principal",
     "head teacher", "leader", "supervisor", "counsellor", "counselor", "cleaner", "employee", "officer",
     "coordinator", "therapist", "instructor", "receptionist", "janitor", "guard", "cook", "aide",
-    "member of staff", "staff member",
+    "member of staff", "staff member", "colleague",
 )
 ROLES_FI = (
     "hoitaja", "lähihoitaja", "sairaanhoitaja", "opettaja", "lastentarhanopettaja", "työntekijä", "esimies",
-    "johtaja", "ohjaaja", "sosiaalityöntekijä", "käsittelijä", "avustaja", "kuljettaja", "kotihoitaja",
+    "johtaja", "ohjaaja", "sosiaalityöntekijä", "käsittelijä", "avustaja", "kuljettaja", "kotihoitaja", "työkaveri",
 )
 # a word of one of these roles: a group, not a person ("personalen", "the staff")
 COLLECTIVE = ("personal", "staff", "team", "henkilökunta")
 # one of a group: "en i personalen", "en av lärarna", "one of the carers", "yksi hoitajista"
 ONE_OF = re.compile(
-    r"\b(?:en|ett|någon|one|someone|yksi|eräs)\s+(?:av|i|från|på|of|among|in|from)\s+(?:the\s+)?(\w+)", re.I)
+    r"\b(?:en|ett|någon|one|someone|yksi|eräs)\s+(?:av|i|från|på|of|among|in|from)\s+"
+    r"(?:(?:the|your|our|their|de|era|våra|dina|deras|hennes|hans|mina)\s+)?(\w+)(?:\s+(\w+))?(?:\s+(\w+))?", re.I)
+# a name given as one ("en tjej som heter Fia", "a man called Derek"), in the gazetteer or not
+NAMED = re.compile(r"\b(?:heter|hette|kallas|called|named|nimeltä)\s+([A-ZÅÄÖ][a-zåäöéü]+)")
 # before a role: what makes it one person
 DETERMINERS = frozenset(
     """min mitt vår vårt hans hennes hens deras er ert din ditt den denna detta samma nya nye gamla ordinarie
@@ -66,6 +69,15 @@ KIN = tuple(
     grandson neighbour neighbor friend aunt uncle cousin child boy girl resident äiti isä poika tytär
     veli sisko mies vaimo mummo vaari naapuri ystävä""".split()  # noqa: SIM905  (word lists read best as text)
 )
+_KIN_WORDS = frozenset(w.rstrip("-") for w in KIN)
+
+
+def _kin(word: str) -> bool:
+    """A word for a relative or someone close ("mamma", "mammas", "mor-", "grannen")."""
+    return word in _KIN_WORDS or (word.endswith("s") and word[:-1] in _KIN_WORDS) or \
+        word.startswith(("mor-", "far-"))
+
+
 _SV_DEFINITE_SINGULAR = ("n", "en", "et", "t")
 # words that introduce a staff member's name
 _INTRODUCED = re.compile(r"(?:\b(?:heter|hette|kallas|called|named|nimeltä)\s*|\b(?:personalen|staff|personal),?\s*)$")
@@ -76,7 +88,7 @@ class Mention:
     start: int
     end: int
     text: str
-    how: str  # role | name | role+name
+    how: str  # role | one of | name | role+name
 
 
 def _roles() -> tuple[str, ...]:
@@ -125,21 +137,31 @@ def mentions(text: str, *, exclude: Iterable[str] = (), not_people: Iterable[str
             specific = False  # "en kvinna" is anyone; "tjejen som kom" is one of the staff
         if specific and role in ("tjej", "kille", "dam", "kvinna", "man"):
             nxt = lowers[i + 1] if i + 1 < len(lowers) else ""
-            specific = nxt in ("som", "från", "i", "på")  # "tjejen som kom i tisdags"
+            specific = nxt in ("som", "från", "i", "på", "med")  # "tjejen som kom i tisdags", "killen med skägg"
         if specific:
             found.append(Mention(tok.start, tok.end, tok.text, "role"))
     for m in ONE_OF.finditer(text):
-        word = m.group(1).lower()
-        if any(word.startswith(c) for c in COLLECTIVE) or _is_role_word(word, finnish):
-            found.append(Mention(m.start(), m.end(), m.group(0), "role"))
-    for name in names.person_names(text, exclude):
-        if name.first.lower() in skip or name.text.lower() in skip:
-            continue
+        for g in (1, 2, 3):  # "en av personalen", "en av de fast anställda", "one of the home care staff"
+            word = (m.group(g) or "").lower()
+            if word and (any(word.startswith(c) for c in COLLECTIVE) or _is_role_word(word, finnish)):
+                found.append(Mention(m.start(), m.end(g), text[m.start(): m.end(g)], "one of"))
+                break
+    found_names = names.person_names(text, exclude)
+    kin: set[str] = set()  # a name once given to a relative or client is theirs everywhere in the text
+    for name in found_names:
+        before = re.split(r"[.!?\n]", text[max(0, name.start - 40): name.start].lower())[-1]  # this sentence
+        if any(_kin(w) for w in re.findall(r"[\wåäö-]+", before)[-3:]):
+            kin.add(name.first.lower())
+    for name in found_names:
+        if name.first.lower() in skip or name.text.lower() in skip or name.first.lower() in kin:
+            continue  # "min mamma Ingrid", "grannen Birgitta", and the writer
         before = text[max(0, name.start - 40): name.start].lower()
-        last = re.findall(r"[\wåäö-]+", before)[-2:]
-        if any(w.startswith(KIN) for w in last):
-            continue  # "min mamma Ingrid", "grannen Birgitta"
         near_role = any(i in role_at for i, t in enumerate(toks) if 0 < name.start - t.end <= 3) or \
-            bool(_INTRODUCED.search(before)) or any(0 < name.start - m.end <= 3 for m in found if m.how == "role")
+            bool(_INTRODUCED.search(before)) or any(0 < name.start - m.end <= 3 for m in found
+                                                    if m.how in ("role", "one of"))
         found.append(Mention(name.start, name.end, name.text, "role+name" if near_role else "name"))
+    for m in NAMED.finditer(text):
+        if m.group(1).lower() not in skip and m.group(1).lower() not in kin and \
+                not any(f.start == m.start(1) for f in found) and not names.common_word(m.group(1)):
+            found.append(Mention(m.start(1), m.end(1), m.group(1), "role+name"))
     return found

@@ -14,7 +14,7 @@ from mailflow import language as languages
 from mailflow import lexicon
 from mailflow.config import Organization
 from mailflow.model import Classification, Kind, Mail, Parsed
-from mailflow.nlp import morph, staff
+from mailflow.nlp import conduct, morph, sarah
 from mailflow.pipeline import Context
 
 _NOREPLY = ("noreply", "no-reply", "donotreply", "do-not-reply", "ingen-svar", "inget-svar")
@@ -71,21 +71,74 @@ def org_words(org: Organization) -> frozenset[str]:
     return frozenset(w.lower() for w in found)
 
 
-def employee_cues(body: str, org: Organization, writer: tuple[str, ...] = ()) -> list[str]:
-    """Why a complaint concerns one employee: someone singled out, with bad conduct in that sentence or
-    the two after it."""
-    toks = morph.tokens(body)
-    found = []
-    for mention in staff.mentions(body, exclude=org_words(org), not_people=writer,
-                                  finnish=morph.looks_finnish(toks)):
-        conduct = lexicon.conduct_at(body, mention.start)
-        if conduct:
-            found.append(f"about_employee:{mention.text} ({', '.join(conduct[:2])})")
-        elif mention.how == "role+name" and not lexicon.matches(body, lexicon.PRAISE) and \
-                lexicon.said_at(body, mention.start, lexicon.COMPLAINT + lexicon.CONDUCT):
-            # one employee named by role and name in a complaint, with nothing kind said of them
-            found.append(f"about_employee:{mention.text} (named by role and name)")
-    return list(dict.fromkeys(found))
+def employee_cues(body: str, org: Organization, writer: tuple[str, ...] = (), strong_only: bool = False) -> list[str]:
+    """Why a complaint concerns one employee (`nlp.conduct`): someone singled out, and their conduct, their
+    misconduct, their words quoted, the complaint aimed at them, or a request about them."""
+    finnish = morph.looks_finnish(morph.tokens(body))
+    return conduct.employee_cues(body, exclude=org_words(org), writer=writer, finnish=finnish,
+                                 strong_only=strong_only)
+
+
+@lru_cache(maxsize=32)
+def care_terms(org: Organization) -> tuple[str, ...]:
+    """Words that place a text in care under SoL or LSS: the built-in ones, and the keywords and places of
+    the organization's units in a care department."""
+    own: list[str] = []
+    for unit in org.units:
+        dept = org.department(unit.department)
+        if dept is None or dept.care:
+            own += [w.lower() for w in (*unit.keywords, *unit.places) if len(w) >= 4]
+    return tuple(dict.fromkeys(lexicon.CARE + tuple(own)))
+
+
+@lru_cache(maxsize=32)
+def school_terms(org: Organization) -> tuple[str, ...]:
+    """Words of school, preschool and the other services outside SoL and LSS: built-in, and the keywords of
+    units in a department that is not care."""
+    own: list[str] = []
+    for unit in org.units:
+        dept = org.department(unit.department)
+        if dept is not None and not dept.care:
+            own += [w.lower() for w in unit.keywords if len(w) >= 4]
+    return tuple(dict.fromkeys(lexicon.SCHOOL + tuple(own)))
+
+
+def lex_sarah(body: str, org: Organization, kind: Kind) -> tuple[list[str], bool]:
+    """The Lex Sarah cues of a text and whether they make a suspected misconduct in care (SoL/LSS).
+
+    The legal words count where a sentence asserts them. The kinds of misconduct
+    (`nlp.sarah`) count in a text about care; in a text that names no service at
+    all only what is said outright does; outside care (a preschool, a park)
+    nothing does: the unit handles it. In praise, or where the writer calls it a
+    small matter, only the grave kinds (abuse, theft, restraint) count.
+    """
+    asserted, denied = sarah.legal_terms(body, tuple(k.lower() for k in org.lex_sarah.keywords))
+    found = sarah.misconduct(body)
+    weak = [] if found else lexicon.matches(body, lexicon.WEAK_LEX_SARAH)
+    cues = [f"lex_sarah:{w} (not asserted)" for w in denied[:2]]
+    if not (asserted or found or weak):
+        return cues, False
+    care = lexicon.matches(body, care_terms(org))
+    if not care:
+        school = lexicon.matches(body, school_terms(org))
+        first = (asserted + [str(c) for c in found] + weak)[0]
+        if school:
+            return cues + [f"lex_sarah:not care under SoL/LSS (school: {school[0]}); {first} handled by the unit"], \
+                False
+        found = [c for c in found if c.alone]  # no service named: only what is said outright
+        if not (asserted or found):
+            return cues + [f"lex_sarah:no word of care; {first} not enough"], False
+    if weak and not lexicon.matches(body, lexicon.CARE):  # a weak sign needs care said in plain words
+        weak = []
+    if kind is Kind.PRAISE or lexicon.matches(body, sarah.MINOR):
+        # thanks for how it was handled, or "nothing serious": only grave misconduct still counts
+        found = [c for c in found if c.kind in sarah.GRAVE]
+        weak = []
+    fired = asserted + [str(c) for c in found] + weak
+    if fired:
+        where = [f"lex_sarah:care ({care[0]})"] if care else []
+        return cues + [f"lex_sarah:{w}" for w in fired[:6]] + where, True
+    return cues, False
 
 
 def writer_names(p: Parsed) -> tuple[str, ...]:
@@ -134,26 +187,27 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
         cues.append("complaint:default (no cue; a message to the complaints address needs a response)")
 
     flags: list[str] = []
-    sarah = lexicon.matches(body, lexicon.LEX_SARAH + lexicon.WEAK_LEX_SARAH + org.lex_sarah.keywords)
-    weak_sarah = {w.strip() for w in lexicon.WEAK_LEX_SARAH}
-    strong_sarah = [w for w in dict.fromkeys(sarah) if w not in weak_sarah]
-    care = lexicon.matches(body, lexicon.CARE)
-    school = lexicon.matches(body, lexicon.SCHOOL)
-    if sarah and school and not care:
-        cues.append(f"lex_sarah:not care under SoL/LSS (school: {school[0]}); {sarah[0]} handled by the unit")
-    elif strong_sarah or (sarah and care and kind is not Kind.PRAISE):
+    sarah_cues, is_sarah = lex_sarah(body, org, kind)
+    if is_sarah:
         flags.append("lex_sarah")
-        cues += [f"lex_sarah:{w}" for w in (strong_sarah or sarah)[:6]]
+        cues += sarah_cues
         if kind is not Kind.COMPLAINT:
             kind = Kind.COMPLAINT
             cues.append("complaint:a suspected misconduct in care is always a complaint")
+    else:
+        cues += sarah_cues
+    direct = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE_DIRECT + c.about_employee)
     if kind is Kind.COMPLAINT:
-        direct = lexicon.matches(body, lexicon.ABOUT_EMPLOYEE_DIRECT + c.about_employee)
         singled = employee_cues(body, org, writer)
-        if direct or singled:
-            flags.append("about_employee")
-            cues += [f"about_employee:{w}" for w in direct[:3]]
-            cues += singled[:3]
+    else:  # what one employee did or said, or a request about them, makes a complaint of a suggestion or praise
+        singled = employee_cues(body, org, writer, strong_only=True)
+        if singled or direct:
+            cues.append(f"complaint:about one employee ({kind.value} words aside)")
+            kind = Kind.COMPLAINT
+    if direct or singled:
+        flags.append("about_employee")
+        cues += [f"about_employee:{w}" for w in direct[:3]]
+        cues += singled[:3]
     anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
     if anon and _THIRD_PERSON_WISH.search(body) and not re.search(
             r"\b(?:jag|i|minä|me|vi)\s+(?:\w+\s+){0,2}(?:vill|önskar|want|wish|would like|haluan|haluamme)\s+"

@@ -83,18 +83,22 @@ def scrub(text: str, names: tuple[str, ...] = (), people: tuple[tuple[str, str],
     text = PHONE.sub(lambda m: "[telefon]" if sum(c.isdigit() for c in m.group(0)) >= 8 else m.group(0), text)
     text = STREET.sub("[adress]", text)
     text = POSTCODE.sub("[adress]", text)
-    for name in sorted(set(names), key=len, reverse=True):
-        if len(name) >= 2:
-            # the name, also in the genitive ("Öbergs")
-            pattern = rf"(?<![\wåäöÅÄÖ]){re.escape(name)}s?(?![\wåäöÅÄÖ])"
-            if " " not in name and names_mod.common_word(name):
-                text = re.sub(pattern, lambda m: "[namn]" if m.group(0)[0].isupper() else m.group(0), text,
-                              flags=re.I)
-                continue
-            text = re.sub(pattern, "[namn]", text, flags=re.I)
-    for person, placeholder in sorted(set(people), key=lambda p: -len(p[0])):
-        if len(person) >= 2:
-            text = re.sub(rf"(?<![\wåäöÅÄÖ\[]){re.escape(person)}s?(?![\wåäöÅÄÖ\]])", placeholder, text)
+    # every name in one pattern, longest first, also in the genitive ("Öbergs"): one pass over the text
+    own = sorted({n for n in names if len(n) >= 2}, key=len, reverse=True)
+    if own:
+        common = {n.lower() for n in own if " " not in n and names_mod.common_word(n)}
+
+        def own_name(m: re.Match[str]) -> str:
+            if m.group(1).lower() in common and not m.group(0)[0].isupper():
+                return m.group(0)  # "50 kr per dag" keeps its "per"
+            return "[namn]"
+
+        alternatives = "|".join(re.escape(n) for n in own)
+        text = re.sub(rf"(?<![\wåäöÅÄÖ])({alternatives})s?(?![\wåäöÅÄÖ])", own_name, text, flags=re.I)
+    others = dict(sorted({p for p in people if len(p[0]) >= 2}, key=lambda p: -len(p[0])))
+    if others:
+        alternatives = "|".join(re.escape(p) for p in others)
+        text = re.sub(rf"(?<![\wåäöÅÄÖ\[])({alternatives})s?(?![\wåäöÅÄÖ\]])", lambda m: others[m.group(1)], text)
     return text
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from mailflow.reports.corrections import correction_summary
 from mailflow.reports.labels import KINDS, kind_plural
 from mailflow.reports.period import month_label
 from mailflow.reports.stats import PeriodStats, Timeliness
@@ -204,6 +205,7 @@ def _key_rows(s: PeriodStats, threshold: int) -> list[tuple[str, str]]:
         ("Ärenden med registrerad förebyggande åtgärd", c(s.with_preventive_action)),
         (f"Öppna {when}", c(s.open_at_end)),
         (f"Försenade {when}", c(s.overdue_at_end)),
+        ("Rättat av registrator", correction_summary(s.corrections, threshold)),
     ]
     return rows
 
@@ -288,7 +290,10 @@ def report_html(stats: Sequence[PeriodStats], threshold: int = DEFAULT_THRESHOLD
             "tidsgränsen anger; anonyma ärenden har ingen tidsgräns och ingår inte i andelen, inte heller ärenden "
             "vars tidsgräns ännu inte har passerats. Arbetsdagar räknas från den arbetsdag ärendet kom in "
             "(efter kl. 17 eller en helgdag: nästa arbetsdag). Median och 90:e percentil är beräknade enligt "
-            "närmaste rang, så värdet är alltid ett faktiskt utfall.</p>"
+            "närmaste rang, så värdet är alltid ett faktiskt utfall. Rättat av registrator är andelen av "
+            "periodens ärenden där registratorn har ändrat mailflows första bedömning av typ, enhet, Lex Sarah "
+            "eller anonymitet (med ett kommando per e-post eller i registret); en andel som skulle visa färre "
+            f"än {threshold} ärenden visas som ”{_e(hidden(threshold))}”.</p>"
         ),
     ]
     if len(stats) > 1:

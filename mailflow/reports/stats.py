@@ -13,6 +13,9 @@ the organization's time zone (the calendar's `tz`). Definitions:
   (anonymous ones) and pending cases are outside it.
 - Working days to feedback: `cal.working_days_between(cal.start_day(received_at),
   local date of feedback_at)`, for every case with feedback.
+- Corrected by the registrar: per decision (kind, unit, Lex Sarah, anonymous), the cases whose
+  decision a registrar's command changed from mailflow's first reading (`reports.corrections`),
+  as a share of the period's cases.
 - Median and 90th percentile are nearest-rank: the value at rank ceil(p/100 * n)
   of the sorted list (so the median of an even number of values is the lower middle
   one, and always one of the observed values).
@@ -35,6 +38,7 @@ from zoneinfo import ZoneInfo
 from mailflow.config import Organization
 from mailflow.deadlines import WorkCalendar
 from mailflow.model import CaseRecord, Kind
+from mailflow.reports.corrections import CorrectionCounts, count_corrections
 from mailflow.reports.labels import (
     FLAGS,
     KINDS,
@@ -142,6 +146,7 @@ class PeriodStats:
     department_timeliness: tuple[Timeliness, ...]  # same order as `departments`
     with_action: int = 0  # cases with a recorded action (åtgärd)
     with_preventive_action: int = 0  # cases with a recorded preventive measure
+    corrections: CorrectionCounts = CorrectionCounts(0, 0, ())  # the registrar's corrections per decision
 
     @property
     def anonymous_share(self) -> float | None:
@@ -265,4 +270,5 @@ def period_stats(
         ),
         with_action=sum(1 for r in cases if r.has_action),
         with_preventive_action=sum(1 for r in cases if r.has_preventive_action),
+        corrections=count_corrections([r.corrected for r in cases]),
     )

@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from mailflow.reports.corrections import DECISION_LABELS, share_hidden
 from mailflow.reports.labels import KINDS
 from mailflow.reports.stats import PeriodStats, Timeliness
 
@@ -144,6 +145,11 @@ def stats_json(s: PeriodStats) -> dict[str, object]:
             "p90_working_days": s.p90_days,
         },
         "actions": {"cases_with_action": s.with_action, "cases_with_preventive_action": s.with_preventive_action},
+        "corrections": {
+            "cases": s.corrections.cases,
+            "corrected_cases": s.corrections.corrected_cases,
+            **{d: {"count": n, "share": _share(s.corrections.share(d))} for d, n in s.corrections.per_decision},
+        },
         "open_at_end": s.open_at_end,
         "open_measured_on": s.measured_on.isoformat(),
         "overdue_at_end": s.overdue_at_end,
@@ -190,6 +196,14 @@ def csv_rows(s: PeriodStats, threshold: int = DEFAULT_THRESHOLD) -> list[tuple[s
     rows.append(("working_days_p90", "", days_cell(s.p90_days, s.answered, threshold)))
     count("open_at_end", "", s.open_at_end)
     count("overdue_at_end", "", s.overdue_at_end)
+    count("corrected_cases", "", s.corrections.corrected_cases)
+    for d, n in s.corrections.per_decision:
+        count("corrected", DECISION_LABELS[d], n)
+        share = s.corrections.share(d)
+        share_is_hidden = share is not None and share_hidden(n, s.corrections.cases, threshold) and \
+            not (n == 0 and s.corrections.cases >= threshold)
+        rows.append(("corrected_share", DECISION_LABELS[d], hidden(threshold) if share_is_hidden else
+                     decimal_cell(share, s.corrections.cases, threshold)))
     for dt in s.department_timeliness:
         count("department_on_time", dt.name, dt.on_time)
         count("department_late", dt.name, dt.late)

@@ -7,6 +7,7 @@ small-count suppression, computed from the cases the actor may see
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,8 @@ def _stats(state: WebState, actor: Actor, org_ids: list[str], period: Period) ->
                 access.visible(actor), CaseRow.org_id == org.id, CaseRow.received_at >= start,
                 CaseRow.received_at < end)).scalars()}
             recs = [r for r in queries.case_records_between(reg.session, org.id, start, end) if r.ref in mine]
+            fixed = queries.corrections_between(reg.session, org.id, start, end)  # as `mailflow report` reads them
+        recs = [replace(r, corrected=fixed[r.ref]) if r.ref in fixed else r for r in recs]
         out.append(period_stats(org, period, recs, cal, as_of=now))
     return out
 
