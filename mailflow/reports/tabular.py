@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+# a share n/base is hidden when it rests on few cases or gives a small count back ("Andel anonyma 2 %" of 43)
 from mailflow.reports.corrections import DECISION_LABELS, share_hidden
 from mailflow.reports.labels import KINDS
 from mailflow.reports.stats import PeriodStats, Timeliness
@@ -35,12 +36,6 @@ def hidden(threshold: int) -> str:
 
 def small(n: int, threshold: int) -> bool:
     return 0 < n < threshold
-
-
-def share_hidden(n: int, base: int, threshold: int) -> bool:
-    """A share n/base gives back a small count when the base is small, or when n or base - n is small
-    ("Andel anonyma 2 %" of 43 cases is one case)."""
-    return base < threshold or small(n, threshold) or small(base - n, threshold)
 
 
 def suppressed(counts: Sequence[int], threshold: int) -> list[bool]:
