@@ -52,6 +52,18 @@ def shots(tmp_path: Path) -> Path:
     return where
 
 
+def click_and_load(driver: Any, element: Any) -> None:
+    """Click a submit button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def serious(violations: list[dict[str, Any]]) -> list[str]:
     return [f"{v['id']} ({v['impact']}): {v.get('description', '')}" for v in violations
             if v.get("impact") in ("serious", "critical")]
@@ -82,7 +94,7 @@ async def test_citizen_and_registrar_in_a_real_browser(world: World, browser: Br
         picture = tmp_path / "trappan åäö.png"
         picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
         d.find_element(By.ID, "files").send_keys(str(picture))
-        d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        click_and_load(d, d.find_element(By.CSS_SELECTOR, "button[type=submit]"))
         receipt = d.find_element(By.TAG_NAME, "main").text
         ref = re.search(r"NM-\d{4}-\d{4}", receipt)
         assert ref, receipt
@@ -102,24 +114,24 @@ async def test_citizen_and_registrar_in_a_real_browser(world: World, browser: Br
         d.get(f"{server.url}/staff/cases")
         d.find_element(By.ID, "email").send_keys(REGISTRAR)
         d.find_element(By.ID, "password").send_keys(PASSWORD)
-        d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+        click_and_load(d, d.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
         d.find_element(By.ID, "q").send_keys("märta")
-        d.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        click_and_load(d, d.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
         links = d.find_elements(By.CSS_SELECTOR, "table.cases a")
         assert [a.text for a in links] == [ref_]
         assert not serious(browser.axe()), serious(browser.axe())
         browser.screenshot(shots / "3-case-list.png")
-        links[0].click()
+        click_and_load(d, links[0])
         assert ref_ in d.find_element(By.TAG_NAME, "h1").text
         assert not serious(browser.axe()), serious(browser.axe())
         browser.screenshot(shots / "4-case-page.png")
 
         Select(d.find_element(By.ID, "unit-arg")).select_by_value("sabbatsberg")
-        d.find_element(By.ID, "unit-arg").find_element(By.XPATH, "./ancestor::form//button").click()
+        click_and_load(d, d.find_element(By.ID, "unit-arg").find_element(By.XPATH, "./ancestor::form//button"))
         assert "sparad" in d.find_element(By.TAG_NAME, "main").text.lower() or "saved" in \
             d.find_element(By.TAG_NAME, "main").text.lower()
         d.find_element(By.ID, "action-text").send_keys("Vi har pratat med personalgruppen om tiderna.")
-        d.find_element(By.ID, "action-text").find_element(By.XPATH, "./ancestor::form//button").click()
+        click_and_load(d, d.find_element(By.ID, "action-text").find_element(By.XPATH, "./ancestor::form//button"))
         browser.screenshot(shots / "5-case-after-actions.png")
         case = world.case(ref_)
         assert case["unit"] == "sabbatsberg"
