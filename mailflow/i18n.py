@@ -33,6 +33,7 @@ import gettext
 import threading
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,9 @@ def translations(lang: str, locale_dir: Path | str | None = None) -> gettext.GNU
         return catalog
 
 
+@lru_cache(maxsize=64)
 def _locale(lang: str) -> babel.Locale:
+    """Babel's locale for a language (kept: every date in every mail asks for it)."""
     try:
         return babel.Locale.parse(_CLDR.get(lang, lang))
     except (ValueError, babel.UnknownLocaleError):

@@ -56,6 +56,7 @@ class Templates:
                     jinja2.FileSystemLoader(str(self.directory)),
                     lang,
                     locale_dir=self.locale_dir,
+                    auto_reload=False,  # read once: a changed template takes a restart, not a stat per mail
                     undefined=jinja2.StrictUndefined,
                     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
                     trim_blocks=True,
