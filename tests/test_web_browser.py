@@ -115,7 +115,7 @@ async def test_citizen_and_registrar_in_a_real_browser(world: World, browser: Br
         d.find_element(By.ID, "email").send_keys(REGISTRAR)
         d.find_element(By.ID, "password").send_keys(PASSWORD)
         click_and_load(d, d.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
-        d.find_element(By.ID, "q").send_keys("märta")
+        d.find_element(By.ID, "q").send_keys("vänta")  # the de-identified text: "min mamma [namn] fick vänta"
         click_and_load(d, d.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
         links = d.find_elements(By.CSS_SELECTOR, "table.cases a")
         assert [a.text for a in links] == [ref_]
@@ -123,6 +123,8 @@ async def test_citizen_and_registrar_in_a_real_browser(world: World, browser: Br
         browser.screenshot(shots / "3-case-list.png")
         click_and_load(d, links[0])
         assert ref_ in d.find_element(By.TAG_NAME, "h1").text
+        page = d.find_element(By.TAG_NAME, "main").text
+        assert "min mamma [namn] fick vänta" in page and "Märta" not in page  # a third party's name stays out
         assert not serious(browser.axe()), serious(browser.axe())
         browser.screenshot(shots / "4-case-page.png")
 

@@ -65,7 +65,9 @@ _NOT_NAMES = frozenset(
 @lru_cache(maxsize=1)
 def first_names() -> frozenset[str]:
     """The gazetteer, lower-case."""
-    text = resources.files("gender_guesser").joinpath("data/nam_dict.txt").read_text(encoding="iso-8859-1")
+    # the file as gender-guesser ships it is UTF-8 ("Märta", "Åsa", "Björn"): read as Latin-1, every name
+    # with å, ä or ö would be lost and its line shifted by a column
+    text = resources.files("gender_guesser").joinpath("data/nam_dict.txt").read_text(encoding="utf-8")
     lines = text.split("\n")
     columns: dict[int, str] = {}
     for above, line in zip(lines, lines[1:], strict=False):
@@ -76,8 +78,8 @@ def first_names() -> frozenset[str]:
     frequent = re.compile(r"[3-9A-D]")  # class 3 or more (a near country's any class counts too)
     names: set[str] = set()
     for line in lines:
-        if len(line) < last or line.startswith("#"):
-            continue
+        if len(line) < last or line.startswith("#") or line[29] == "+":
+            continue  # '+' in column 30: the same name again, sorted with expanded umlauts (the file's note)
         name = line[3:29].strip()
         if not name or " " in name or "+" in name or not name.isalpha():
             continue
