@@ -115,6 +115,23 @@ def _affirmed(window: str, words: list[str]) -> list[str]:
     return kept
 
 
+# words of manner that are neither good nor bad in themselves: "fint bemötande" is praise, "otrevligt bemötande"
+# a complaint
+NEUTRAL = ("bemötande", "bemötte", "tonen", "tonfall", "attityd", "tone", "attitude")
+
+
+def _kindly_said(window: str, words: list[str]) -> list[str]:
+    """The words left when the neutral words of manner are said kindly and nothing unkind is said beside
+    them ("ett fantastiskt fint bemötande")."""
+    if not any(w.strip() in NEUTRAL for w in words):
+        return words
+    unkind = [w for w in words if w.strip() not in NEUTRAL] or \
+        lexicon.matches(window, tuple(w for w in lexicon.COMPLAINT if w.strip() not in NEUTRAL))
+    if unkind or not lexicon.matches(window, _KIND):
+        return words
+    return [w for w in words if w.strip() not in NEUTRAL]
+
+
 def prepare() -> None:
     """Compile the lists once (the first message would otherwise pay for it)."""
     for entries in (lexicon.CONDUCT + CONDUCT_MORE, REQUESTS, _KIND, lexicon.COMPLAINT + lexicon.CONDUCT):
@@ -138,7 +155,7 @@ def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[st
         # kind words in the sentence that names them: what follows in it is about something else
         # ("lovely, especially Derek, but the bus is always late")
         told = window[len(own):] if kind else window
-        said = _affirmed(told, lexicon.matches(told, lexicon.CONDUCT + CONDUCT_MORE))
+        said = _kindly_said(told, _affirmed(told, lexicon.matches(told, lexicon.CONDUCT + CONDUCT_MORE)))
         if said:
             found.append(f"about_employee:{mention.text} ({', '.join(said[:2])})")
             continue

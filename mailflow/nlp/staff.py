@@ -104,6 +104,8 @@ def _is_role_word(word: str, finnish: bool) -> tuple[str, str] | None:
         span = morph.word_match(word, role, True, finnish)
         if span is None or span[1] != len(word):
             continue
+        if len(word) - span[0] < len(role.rstrip("ae")):
+            continue  # the stem of an agent noun is the activity, not the person ("vård" is no "vårdare")
         if any(word.startswith(c) or word.endswith(c) for c in COLLECTIVE):
             return None
         return role, word[span[0] + len(role.rstrip("ae")):]
