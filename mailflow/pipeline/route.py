@@ -30,6 +30,38 @@ _NOT_NAME = frozenset(
 _COMPANY = re.compile(r"\b(?:AB|HB|KB|Oy|Oyj|Ltd|Inc|Aktiebolag|Stiftelse|Group|& Co)\b")
 
 
+# a sentence that tells the background, not the matter: what was before ("innan dess hade han hemtjänst från X",
+# "she used to live on X"), or a service said to be fine ("där fungerar det", "is not the problem")
+BACKGROUND = re.compile(
+    r"\b(?:innan dess|innan (?:han|hon|hen|vi|de|jag) flyttade|förut hade|tidigare hade|hade tidigare|bodde|"
+    r"fungerar det bra|där fungerar det|fungerar bra|fungerade det bra|fungerade bra|är inte problemet|"
+    r"before that|used to|previously|formerly|lived|works well|is fine|is ok|is okay|not the problem|"
+    r"ennen sitä|aiemmin)\b", re.I)
+# what was not chosen or was left: from the marker to the next "to"/"till" or comma ("valde X i stället för Y",
+# "switched from Y to X")
+_INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt från|flyttade från|instead of|"
+                      r"switched from|moved from|changed from|sen sijaan)\b(.*?)(?=\b(?:till|to)\b|[,;:.!?\n]|$)",
+                      re.I)
+# a landmark: a place named to say where another service is ("förskolan vid X", "a preschool near X")
+_LANDMARK = re.compile(r"\b(?:vid|nära|bredvid|intill|near|next to|close to|lähellä|vieressä)\s*\(?\s*$", re.I)
+# an area named as the office a writer deals with: "skickat ansökan till X", "ringt X", "a letter from X"
+_OFFICE = re.compile(r"\b(?:till|från|hos|ringde|ringt|mejlat|mailat|to|from|at|called|phoned)\s*$", re.I)
+BACKGROUND_FACTOR = 0.25
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _background(text: str) -> list[tuple[int, int]]:
+    """The spans that tell the background: whole sentences, and what was not chosen."""
+    spans, start = [], 0
+    for m in list(_SENTENCE.finditer(text)) + [None]:
+        end = m.start() if m else len(text)
+        if BACKGROUND.search(text, start, end):
+            spans.append((start, end))
+        start = m.end() if m else end
+    spans += [(m.start(), m.end()) for m in _INSTEAD.finditer(text)]
+    return spans
+
+
 @dataclass(frozen=True)
 class Term:
     unit_id: str
@@ -116,17 +148,38 @@ def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[
                             finnish=finnish):
             matches.append((m, term))
     kept = {id(m) for m in morph.longest(m for m, _ in matches)}
+    background = _background(text)
+    keyword_units = {t.unit_id for m, t in matches if t.kind == "keyword" and id(m) in kept and
+                     not any(a <= m.start < b for a, b in background)}
+    districts = {u.id for u in org.units if u.district is not None}
+
+    def weight(m: morph.Match, term: Term) -> tuple[float, str]:
+        """The term's weight here, and why it is less when it is."""
+        if any(a <= m.start < b for a, b in background):
+            return term.weight * BACKGROUND_FACTOR, " (background)"
+        if term.kind in ("place", "name"):
+            before = text[max(0, m.start - 60): m.start]
+            if _LANDMARK.search(before) and any(
+                    t.kind == "keyword" and t.unit_id != term.unit_id and 0 < m.start - o.end <= 40
+                    for o, t in matches):
+                return term.weight * BACKGROUND_FACTOR, " (landmark)"
+            if term.unit_id in districts and term.unit_id not in keyword_units and not _OFFICE.search(before):
+                # an area's name alone is where someone lives or another service is, not the district's office
+                return term.weight * BACKGROUND_FACTOR, " (area only)"
+        return term.weight, ""
+
     scores: dict[str, float] = {}
     cues: dict[str, list[str]] = {}
     seen: set[tuple[str, str]] = set()
     spans: dict[tuple[str, int, int], float] = {}  # two terms of one unit on the same words count once
-    for m, term in sorted(matches, key=lambda mt: -mt[1].weight):
-        if id(m) not in kept or (term.unit_id, term.term) in seen or (term.unit_id, m.start, m.end) in spans:
+    weighed = [(m, term, *weight(m, term)) for m, term in matches if id(m) in kept]
+    for m, term, w, why in sorted(weighed, key=lambda mt: -mt[2]):
+        if (term.unit_id, term.term) in seen or (term.unit_id, m.start, m.end) in spans:
             continue
         seen.add((term.unit_id, term.term))
-        spans[(term.unit_id, m.start, m.end)] = term.weight
-        scores[term.unit_id] = scores.get(term.unit_id, 0.0) + term.weight
-        cues.setdefault(term.unit_id, []).append(f"{term.kind}:{term.term}")
+        spans[(term.unit_id, m.start, m.end)] = w
+        scores[term.unit_id] = scores.get(term.unit_id, 0.0) + w
+        cues.setdefault(term.unit_id, []).append(f"{term.kind}:{term.term}{why}")
     scored = []
     for unit in org.units:
         if unit.id in scores:

@@ -6,9 +6,11 @@ than the shipped ones), so that nothing here leans on the shipped configuration'
 
 from __future__ import annotations
 
+from mailflow.config import Organization
 from mailflow.model import Kind
 from mailflow.nlp import staff
 from mailflow.pipeline.classify import classify_text
+from mailflow.pipeline.route import route_text
 from tests.unit.test_generalize import ORG
 
 # -- praise of the staff's manner is not a complaint about one employee --------------------
@@ -31,3 +33,64 @@ def test_the_stem_of_an_agent_noun_is_no_staff_member() -> None:
     # "vård" (care) after a genitive is a place's name, not "vårdare" (a carer)
     assert staff.mentions("Personalen på Lundens vård och omsorg var snälla.") == []
     assert [m.text for m in staff.mentions("Vårdaren på natten var snäll.")] == ["Vårdaren"]
+
+
+# -- routing: the background, landmarks and an area's name are not the matter --------------
+
+
+def _org_with_district() -> Organization:
+    """Storvik with a playground unit and benefits run by the neighbouring district of Åsby."""
+    data = ORG.model_dump()
+    mgr = "chef@storvik.example.se"
+    data["units"] = list(data["units"]) + [
+        {"id": "lek", "name": "Lekplatserna", "manager": mgr, "department": "skola",
+         "keywords": ["lekplats"], "places": ["ekbacksparken"]},
+        {"id": "bidrag", "name": "Bidragsenheten (Åsby)", "manager": mgr, "department": "omsorg",
+         "keywords": ["ekonomiskt bistånd", "bidrag"], "places": ["åsby"],
+         "district": {"name": "Åsby stadsdel", "contact": "bidrag@asby.example.se"}},
+    ]
+    return Organization.model_validate(data)
+
+
+DORG = _org_with_district()
+
+
+def _unit(text: str, org: Organization = DORG) -> str | None:
+    return route_text(text, org, classify_text(text, "", org)).unit_id
+
+
+def test_a_provider_named_only_as_the_former_one_does_not_take_the_case() -> None:
+    text = ("Pappa bor kvar hemma. Innan dess hade han hemtjänst från Attendo. Nu kommer Hemtjänsten Storvik "
+            "aldrig i tid och ingen ringer.")
+    assert _unit(text) == "hemtjanst"
+    text = "Dad lives at home. Before that he had home care from Attendo. Now the home care never comes on time."
+    assert _unit(text) == "hemtjanst"
+    text = ("We picked the municipality's home care instead of Attendo last spring. Now the visits are "
+            "late every day.")
+    assert _unit(text) == "hemtjanst"
+
+
+def test_a_provider_said_to_work_well_beside_the_matter_does_not_take_the_case() -> None:
+    text = ("Mamma bor på Lunden sedan i höstas och har fått liggsår. Förut hade hon hemtjänst från Attendo, "
+            "där fungerade det bra.")
+    assert _unit(text) == "lunden"
+
+
+def test_a_provider_named_as_the_present_one_still_takes_the_case() -> None:
+    assert _unit("Min moster har hemtjänst från Attendo och de kommer aldrig i tid.") == "attendo"
+
+
+def test_a_place_named_to_say_where_another_service_is_is_a_landmark() -> None:
+    text = "Förskolan vid Ekbacksparken stänger klockan 16 och ingen har frågat oss föräldrar."
+    assert _unit(text) == "forskola"
+    assert _unit("Lekplatsen i Ekbacksparken har trasiga gungor.") == "lek"
+
+
+def test_an_area_where_someone_lives_is_not_the_district_office() -> None:
+    text = "Vi bor i Åsby men dottern går på förskolan här. Förskolan har haft stängt fem dagar i år."
+    assert _unit(text) == "forskola"
+
+
+def test_the_district_is_meant_when_its_service_or_its_office_is() -> None:
+    assert _unit("Jag har väntat i sex veckor på beslut om ekonomiskt bistånd från Åsby.") == "bidrag"
+    assert _unit("Jag skickade papperen till Åsby för en månad sedan och ingen har svarat.") == "bidrag"
