@@ -94,3 +94,46 @@ def test_an_area_where_someone_lives_is_not_the_district_office() -> None:
 def test_the_district_is_meant_when_its_service_or_its_office_is() -> None:
     assert _unit("Jag har väntat i sex veckor på beslut om ekonomiskt bistånd från Åsby.") == "bidrag"
     assert _unit("Jag skickade papperen till Åsby för en månad sedan och ingen har svarat.") == "bidrag"
+
+
+# -- Lex Sarah: the kinds of misconduct, and what is not one --------------------------------
+
+
+def _sarah(text: str) -> bool:
+    return "lex_sarah" in classify_text(text, "", ORG).flags
+
+
+def test_the_writer_humiliated_at_an_office_is_a_complaint_not_lex_sarah() -> None:
+    assert not _sarah("Min handläggare på boendestödet var otrevlig i telefon. Jag kände mig förnedrad och la på.")
+    assert not _sarah("The officer at the desk laughed at my accent. I felt humiliated in front of everyone.")
+
+
+def test_a_threatened_decision_is_not_a_threat_to_a_person() -> None:
+    assert not _sarah("Boendestödet hotar att dra in mina timmar om jag inte kommer på mötet på måndag.")
+
+
+def test_degrading_words_said_to_a_person_in_care_are_lex_sarah() -> None:
+    assert _sarah("På äldreboendet hånade en av nattpersonalen honom inför de andra boende.")
+
+
+def test_the_price_of_a_lost_thing_is_no_money_gone() -> None:
+    assert not _sarah("Mammas glasögon försvann på äldreboendet förra veckan. De kostade 4 500 kr och hon ser "
+                      "nästan ingenting utan dem.")
+    assert _sarah("Det saknas 700 kr i pappas plånbok efter hemtjänstens besök i tisdags.")
+
+
+def test_touching_the_intimate_parts_of_a_body_is_sexual_abuse() -> None:
+    assert _sarah("En av männen i hemtjänsten har rört henne mellan benen när han hjälpte henne i duschen.")
+    assert _sarah("At the care home one of the night staff touched her breasts while changing her.")
+
+
+def test_other_tenses_and_words_between_still_say_neglect() -> None:
+    assert _sarah("På korttidshemmet lämnar personalen barnen ensamma i badet fast två av dem har epilepsi.")
+    assert _sarah("På äldreboendet fick pappa ligga kvar på golvet i en timme innan någon kom.")
+    assert _sarah("Mamma har demens och gick ut från dagverksamheten. Ingen i personalen hade märkt att hon var "
+                  "borta förrän polisen ringde.")
+
+
+def test_finnish_words_in_their_weak_grade_are_found() -> None:
+    assert _sarah("Äiti vietiin hoivakodista sairaalaan nestehukan takia. Hän ei ollut saanut juotavaa moneen "
+                  "päivään.")
