@@ -27,7 +27,7 @@ COMPLAINT = (
     "oacceptabel", "inte acceptabel", "inte okej", "inte ok ", "skandal", "bedrövlig", "dålig",
     "sämst", "uselt", "usel", "brist", "fel ", "felaktig", "slarv", "problem ", "problemet", "problemen",
     "inte nöjd", "inte alls nöjd", "inte särskilt nöjd", "orimlig", "obegriplig", "kaos", "äckligt", "äcklig",
-    "otrevlig", "oförskämd", "nonchalant", "respektlös", "kränk", "dåligt bemötande", "ignorer",
+    "otrevlig", "oförskämd", "nonchalant", "respektlös", "kränk", "förnedr", "humiliat", "nöyryyt", "dåligt bemötande", "ignorer",
     "otrygg", "rädd ", "rädda för", "orolig", "oro ", "ledsen över", "förtvivlad", "frustrer", "trött på",
     "tröttsamt", "jag orkar inte", "orkar inte mer",
     # things that went wrong

@@ -73,6 +73,9 @@ def sv_bases(word: str) -> tuple[str, ...]:
     m = re.match(r"^(.*)([ao])([^aeiouyåäö]+)$", word)
     if m:
         bases.add(m.group(1) + {"a": "ä", "o": "ö"}[m.group(2)] + m.group(3))
+    # a short word's last consonant doubles before an ending: "man" -> "mannen", "männen"; "vän" -> "vännen"
+    if len(word) <= 4 and re.match(r"^.*[aeiouyåäö][mnlt]$", word):
+        bases.update(b + b[-1] for b in list(bases) if b[-1] == word[-1])
     return tuple(b for b in bases if len(b) >= 3)
 
 

@@ -453,13 +453,18 @@ _THREAT_OF_DECISION = re.compile(
     r"lopett|katkais)", re.I)
 
 
+# a feeling said, not the act that caused it ("pappa kände sig förnedrad", "he felt humiliated")
+_FEELING = re.compile(r"\b(?:felt|feel|feels|feeling|kände sig|känner sig|känt sig|blev (?:så |väldigt |mycket )?|"
+                      r"koin|koki|tunsi|tuntui)\s*(?:\w+\s+){0,2}(?:förnedr|humiliat|kränkt|nöyryy)", re.I)
+
+
 def _to_person(text: str, entries: tuple[str, ...]) -> list[str]:
     """The entries said in sentences about someone in care: not only of the writer's own feelings, not a
     threatened decision."""
     found: list[str] = []
     for sentence in sentences(text):
         hits = lexicon.matches(sentence, entries)
-        if not hits or _THREAT_OF_DECISION.search(sentence):
+        if not hits or _THREAT_OF_DECISION.search(sentence) or _FEELING.search(sentence):
             continue
         if _OF_WRITER.search(sentence) and not _OTHER.search(sentence):
             continue

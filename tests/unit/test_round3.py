@@ -137,3 +137,59 @@ def test_other_tenses_and_words_between_still_say_neglect() -> None:
 def test_finnish_words_in_their_weak_grade_are_found() -> None:
     assert _sarah("Äiti vietiin hoivakodista sairaalaan nestehukan takia. Hän ei ollut saanut juotavaa moneen "
                   "päivään.")
+
+
+# -- one employee: described, named after "en man som heter", spoken of as "han"/"hon" ------
+
+
+def _about(text: str) -> bool:
+    return "about_employee" in classify_text(text, "", ORG).flags
+
+
+def test_a_staff_member_described_in_apposition_is_singled_out() -> None:
+    assert _about("Det mesta i hemtjänsten fungerar. Men en av dem, en ung kille med keps, pratar i telefon "
+                  "under hela besöket hos mormor.")
+    assert _about("I found the night staff, a woman with a blue cardigan, asleep on the sofa in the staff room.")
+
+
+def test_a_man_called_by_name_is_no_husband() -> None:
+    assert _about("En av personalen på Lunden, en man som heter Sixten, röker på pappas balkong varje kväll.")
+    assert not _about("Min man Sixten är sjuk och personalen på Lunden gör ett bra jobb.")
+
+
+def test_a_client_described_in_apposition_is_not_staff() -> None:
+    assert not _about("I går gick en av våra besökare, en kvinna med demens, ut genom dörren och personalen "
+                      "letade länge.")
+
+
+def test_the_doubled_consonant_finds_the_definite_role() -> None:
+    assert _about("På Lunden säger pappa att mannen på kvällspasset skällde på honom för att han spillde.")
+
+
+def test_the_sentences_after_a_name_that_speak_of_han_or_hon_are_about_them() -> None:
+    assert _about("Jag har en handläggare på boendestödet som heter Vilgot. Vi skulle ses i fredags. "
+                  "Han kom inte och han svarar aldrig när jag ringer.")
+
+
+def test_a_request_that_the_person_no_longer_come_is_about_them() -> None:
+    assert _about("Samma vårdbiträde från Attendo har varit hos mamma varje gång smycket försvann. Jag vill att hon "
+                  "inte skickas till mamma igen.")
+    assert _about("Our carer, the tall one, shouts at Dad. I want to ask that he no longer comes to his flat.")
+
+
+def test_what_nobody_did_is_not_the_act_of_the_nurse_who_came() -> None:
+    text = ("Mamma på Lunden hade trycksår på hälen. Sjuksköterskan har nu lagt om såren, men hur kunde det gå "
+            "så långt utan att någon märkte något?")
+    assert not _about(text)
+
+
+def test_the_hanging_up_said_verb_first_is_conduct() -> None:
+    assert _about("Jag ringde Lunden om pappas mediciner. Sjuksköterskan, hon heter Irma, svarade kort. Sedan "
+                  "lade hon på mitt i en mening.")
+
+
+def test_a_feeling_of_humiliation_is_a_complaint_not_lex_sarah() -> None:
+    c = classify_text("At the care home one of the staff talks to my mother like a small child. She felt "
+                      "humiliated and cried.", "", ORG)
+    assert c.kind is Kind.COMPLAINT
+    assert "about_employee" in c.flags and "lex_sarah" not in c.flags
