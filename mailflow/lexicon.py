@@ -118,6 +118,10 @@ ANONYMOUS = (
     # Finnish
     "haluan pysyä nimettömänä", "haluan olla nimettömänä", "haluan jäädä nimettömäksi", "en halua kertoa nimeäni",
     "kirjoitan nimettömänä", "ilman nimeä",
+    # a request that the matter be treated so
+    "treat * anonymously", "handle * anonymously", "treated anonymously", "handled anonymously",
+    "behandla * anonymt", "behandlar * anonymt", "hantera * anonymt", "hanterar * anonymt", "behandlas anonymt", "hanteras anonymt", "käsitellä nimettömänä",
+    "käsitellään nimettömänä",
 )
 
 # a complaint about one person's conduct, said outright

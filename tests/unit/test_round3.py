@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from mailflow.config import Organization
 from mailflow.model import Kind
-from mailflow.nlp import staff
+from mailflow.nlp import names, staff
 from mailflow.pipeline.classify import classify_text
+from mailflow.pipeline.deidentify import scrub, signature_names, third_parties
 from mailflow.pipeline.route import route_text
 from tests.unit.test_generalize import ORG
 
@@ -193,3 +194,46 @@ def test_a_feeling_of_humiliation_is_a_complaint_not_lex_sarah() -> None:
                       "humiliated and cried.", "", ORG)
     assert c.kind is Kind.COMPLAINT
     assert "about_employee" in c.flags and "lex_sarah" not in c.flags
+
+
+# -- de-identification: every person, and only persons; anonymity asked for -----------------
+
+
+def _clean(text: str, writer: tuple[str, ...] = ()) -> str:
+    return scrub(text, writer, third_parties(text, ORG, writer, about_employee=False))
+
+
+def test_names_with_a_ring_or_dots_are_in_the_gazetteer() -> None:
+    assert names.is_first_name("Björn") and names.is_first_name("Åsa") and names.is_first_name("Päivi")
+    assert "Åsa" not in _clean("Vi vill tacka Åsa på Lunden för allt hon gör för mamma.")
+
+
+def test_a_double_name_is_one_name() -> None:
+    assert "Karin" not in _clean("Min kontaktperson Ann-Karin har slutat och ingen har ersatt henne.")
+
+
+def test_a_relatives_name_after_the_word_for_them_goes_even_outside_the_gazetteer() -> None:
+    out = _clean("Min dotter Lovisa-Majken bor på Lunden. Min son Zorvan hälsar på varje vecka.")
+    assert "Zorvan" not in out and "Lovisa" not in out
+
+
+def test_a_country_after_in_is_no_person() -> None:
+    assert "France" in _clean("From 3 to 9 May my aunt was staying with us in France, yet the visits were billed.")
+
+
+def test_finnish_case_endings_on_a_name_are_the_name() -> None:
+    out = _clean("Äitini asuu Lundenissa. Haluan kiittää erityisesti Marjattaa, joka soitti Jukalle heti kun "
+                 "äiti kaatui. Kiitos Jukan puolesta.")
+    assert "Marjatta" not in out and "Jukalle" not in out and "Jukan" not in out
+
+
+def test_a_first_name_above_a_mail_programs_footer_is_the_writer() -> None:
+    text = "Hej. Boendestödet har ställt in tre gånger i rad.\nSixten\n\nSkickat från min iPhone"
+    assert "Sixten" in signature_names(text)
+    assert signature_names("Hej. Boendestödet ställde in.\nTack på förhand för svar") == ()
+
+
+def test_a_request_to_treat_the_matter_anonymously_is_anonymous() -> None:
+    assert "anonymous" in classify_text("My support hours were cut. Please handle my complaint anonymously, "
+                                        "I am afraid of the staff.", "", ORG).flags
+    assert "anonymous" in classify_text("Jag vill att ni behandlar det här anonymt.", "", ORG).flags
