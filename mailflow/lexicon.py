@@ -81,12 +81,13 @@ OPINION = (
     "skulle * kunna", "kanske kunde", "kanske skulle", "synpunkt", "tycker att", "tänkte på", "fundering",
     "undrar om", "hade varit bra", "hade varit trevligt", "förbättr", "vore det möjligt", "går det att",
     "skulle det gå", "kunde ni inte", "om ni inte kunde", "kanske någon", "vore roligt", "hade varit roligt",
-    "skulle vara roligt", "skulle vara bra",
+    "skulle vara roligt", "skulle vara bra", "skulle önska", "jag önskar", "vi önskar",
     "suggest", "suggestion", "idea", "would be nice", "would be good", "could you", "should ",
     "proposal", "propose", "wish", "opinion", "improve", "would it be possible",
     # Finnish
     "ehdotan", "ehdotus", "ehdottaa", "toivoisin", "toivoisimme", "toivomme", "olisi hyvä", "olisi kiva",
-    "olisi mukava", "voisiko", "voisitteko", "mielestäni", "kannattaisi", "olisiko mahdollista",
+    "olisi mukava", "voisiko", "voisitteko", "mielestäni", "kannattaisi", "olisiko mahdollista", "toiveeni",
+    "toiveemme", "toive ", "voisimme",
 )
 
 PRAISE = (

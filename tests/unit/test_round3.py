@@ -237,3 +237,36 @@ def test_a_request_to_treat_the_matter_anonymously_is_anonymous() -> None:
     assert "anonymous" in classify_text("My support hours were cut. Please handle my complaint anonymously, "
                                         "I am afraid of the staff.", "", ORG).flags
     assert "anonymous" in classify_text("Jag vill att ni behandlar det här anonymt.", "", ORG).flags
+
+
+# -- kind: "not a complaint", a label in quotes, a suggestion beside a compliment ------------
+
+
+def _kind(text: str) -> Kind:
+    return classify_text(text, "", ORG).kind
+
+
+def test_a_complaint_denied_is_not_one() -> None:
+    assert _kind("Ett förslag: kunde boendestödet komma en timme senare på lördagar? Det är inget klagomål, "
+                 "jag trivs bra.") is Kind.OPINION
+    assert _kind("I'm not complaining, but could the home care send a text message before each visit?") \
+        is Kind.OPINION
+
+
+def test_a_complaint_said_plainly_still_is_one() -> None:
+    assert _kind("Jag vill klaga på att hemtjänsten inte kom i går.") is Kind.COMPLAINT
+
+
+def test_a_label_in_quotes_is_no_complaint() -> None:
+    assert _kind('Maybe add a "Complaints and suggestions" link to the start page of the website?') is Kind.OPINION
+
+
+def test_a_suggestion_beside_one_compliment_is_an_opinion() -> None:
+    assert _kind("Boendestödet fungerar jättebra. Jag skulle önska att det gick att få stöd på kvällen "
+                 "också.") is Kind.OPINION
+    assert _kind("Tack för ett fantastiskt bemötande, ni är underbara!") is Kind.PRAISE
+
+
+def test_a_wish_in_finnish_is_an_opinion() -> None:
+    assert _kind("Hei, käyn päivätoiminnassa. Toiveeni on, että meillä olisi suomenkielinen lauluryhmä.") \
+        is Kind.OPINION
