@@ -249,7 +249,7 @@ def _kind(text: str) -> Kind:
 def test_a_complaint_denied_is_not_one() -> None:
     assert _kind("Ett förslag: kunde boendestödet komma en timme senare på lördagar? Det är inget klagomål, "
                  "jag trivs bra.") is Kind.OPINION
-    assert _kind("I'm not complaining, but could the home care send a text message before each visit?") \
+    assert _kind("I'm not complaining, but could you ask the home care to send a text message before each visit?") \
         is Kind.OPINION
 
 
