@@ -78,7 +78,7 @@ _NOT_AGAIN = re.compile(
     r"ska komma|jobbar|jobba|arbetar|arbeta|sent|come|comes|coming|work|works|visit|tule|lähetetä|työskentele)\b",
     re.I)
 # what nobody did is no one person's act ("utan att någon märkte", "ingen kom")
-_NOBODY = ("ingen", "någon", "nobody", "no one", "anyone", "kukaan")
+_NOBODY = re.compile(r"\b(?:ingen|någon|nobody|no one|anyone|kukaan)\b")
 # a complaint aimed at the person named right after it
 _AIMED = re.compile(r"\b(?:klaga[rt]?|klagomål|anmäla|anmälan|complain(?:ing|t|s)?|valittaa|valitus)\s+"
                     r"(?:\w+\s+){0,1}(?:på|om|mot|över|about|against|of|on)\s+(?!att\b|that\b|the way\b)"
@@ -147,6 +147,7 @@ def _affirmed(window: str, words: list[str]) -> list[str]:
 # words of manner that are neither good nor bad in themselves: "fint bemötande" is praise, "otrevligt bemötande"
 # a complaint
 NEUTRAL = ("bemötande", "bemötte", "tonen", "tonfall", "attityd", "tone", "attitude")
+_UNKIND = tuple(w for w in lexicon.COMPLAINT if w.strip() not in NEUTRAL)
 
 
 def _kindly_said(window: str, words: list[str]) -> list[str]:
@@ -154,8 +155,7 @@ def _kindly_said(window: str, words: list[str]) -> list[str]:
     them ("ett fantastiskt fint bemötande")."""
     if not any(w.strip() in NEUTRAL for w in words):
         return words
-    unkind = [w for w in words if w.strip() not in NEUTRAL] or \
-        lexicon.matches(window, tuple(w for w in lexicon.COMPLAINT if w.strip() not in NEUTRAL))
+    unkind = [w for w in words if w.strip() not in NEUTRAL] or lexicon.matches(window, _UNKIND)
     if unkind or not lexicon.matches(window, _KIND):
         return words
     return [w for w in words if w.strip() not in NEUTRAL]
@@ -163,7 +163,7 @@ def _kindly_said(window: str, words: list[str]) -> list[str]:
 
 def prepare() -> None:
     """Compile the lists once (the first message would otherwise pay for it)."""
-    for entries in (lexicon.CONDUCT + CONDUCT_MORE, REQUESTS, _KIND, lexicon.COMPLAINT + lexicon.CONDUCT):
+    for entries in (lexicon.CONDUCT + CONDUCT_MORE, REQUESTS, _KIND, lexicon.COMPLAINT + lexicon.CONDUCT, _UNKIND):
         lexicon.matches("", entries)
     sarah.prepare()
 
@@ -204,7 +204,7 @@ def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[st
             continue  # the staff member who told the writer what happened: the source, not the subject
         # what a person named alone did is said in the sentence that names them
         did = [c for c in sarah.misconduct(_window(body, mention.start, 1 if mention.how == "name" else 2))
-               if not any(re.search(rf"\b{w}\b", c.words) for w in _NOBODY)]
+               if not _NOBODY.search(c.words)]
         if did:
             found.append(f"about_employee:{mention.text} ({did[0]})")
             continue

@@ -119,6 +119,21 @@ def inflected(word: str, term: str, finnish: bool = False) -> bool:
 
 
 @lru_cache(maxsize=65536)
+def same_lemma(word: str, term: str) -> bool:
+    """Whether two Swedish words are forms of one lemma by their stems ("förskola", "förskolorna"): for the
+    words of a phrase, which a configuration may write in any form."""
+    if word == term:
+        return True
+    stem = sv_stem(term)
+    return len(stem) >= 5 and sv_stem(word) == stem
+
+
+@lru_cache(maxsize=16384)
+def sv_stem(word: str) -> str:
+    return str(_SV.stemWord(word))
+
+
+@lru_cache(maxsize=65536)
 def word_match(word: str, term: str, compounds: bool = True, finnish: bool = False) -> tuple[int, int] | None:
     """The part of `word` (start, end) that is `term`: inflected, or a compound's head or first part."""
     if inflected(word, term, finnish):
@@ -220,7 +235,9 @@ def find(term: str, text: Text, *, compounds: bool = True, capitalized: bool = F
                 continue
             found.append(Match(term, toks[i].start + span[0], toks[i].start + span[1], (i, i)))
         return found
-    for i, _span in text.where(words[0], False, finnish):
+    firsts = {i for i, _span in text.where(words[0], False, finnish)}
+    firsts.update(i for word in text.pairs.get(words[0][:2], ()) if same_lemma(word, words[0]) for i in text.at[word])
+    for i in sorted(firsts):
         if i + n > len(toks):
             continue
         if not all(inflected(toks[i + j].lower, words[j], finnish) for j in range(1, n - 1)):

@@ -19,6 +19,7 @@ from mailflow.pipeline import Context
 PLACE_WEIGHT = 3.0
 NAME_WEIGHT = 3.0
 KEYWORD_WEIGHT = 1.0
+AREA_WEIGHT = 0.5
 
 # words in a unit's, provider's or district's name that are not its own: legal forms and small words
 _NOT_NAME = frozenset(
@@ -46,6 +47,7 @@ _INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt fr�
 _LANDMARK = re.compile(r"\b(?:vid|nära|bredvid|intill|near|next to|close to|lähellä|vieressä)\s*\(?\s*$", re.I)
 # an area named as the office a writer deals with: "skickat ansökan till X", "ringt X", "a letter from X"
 _OFFICE = re.compile(r"\b(?:till|från|hos|ringde|ringt|mejlat|mailat|to|from|at|called|phoned)\s*$", re.I)
+_WHERE = re.compile(r"\s+(?:(?:i|in|på|at|vid)\s+)?", re.I)
 BACKGROUND_FACTOR = 0.25
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -130,10 +132,18 @@ def unit_terms(org: Organization) -> tuple[Term, ...]:
     for word, units in proper.items():
         if len(used[word]) == 1:  # a word in two units' names or places names neither
             terms.append(Term(next(iter(units)), word, "name", NAME_WEIGHT, capitalized=True, compounds=False))
+        else:  # ... but an area several units serve ("Vasastan") says a little for each of them
+            for unit_id in sorted(used[word]):
+                terms.append(Term(unit_id, word, "area", AREA_WEIGHT, capitalized=True, compounds=False))
     return tuple(terms)
 
 
-def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[float, Unit, list[str]]]:
+SUBJECT_FACTOR = 1.5  # the subject line is the writer's own summary of the matter
+REPEAT_BONUS = 0.25  # each further mention of a unit's term, at most two
+
+
+def unit_scores(text: str, org: Organization, language: str = "", subject_end: int = 0
+                ) -> list[tuple[float, Unit, list[str]]]:
     """Every unit with its score and the cues that gave it, best first.
 
     All terms of all units are found first; where matches overlap, the longest
@@ -163,9 +173,18 @@ def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[
                     t.kind == "keyword" and t.unit_id != term.unit_id and 0 < m.start - o.end <= 40
                     for o, t in matches):
                 return term.weight * BACKGROUND_FACTOR, " (landmark)"
+            # a unit named by its own place and where it is: "daglig verksamhet i Ektorp" (a place of one unit
+            # followed by another's place); a generic service word before a place is not enough ("hemtjänsten
+            # på Omsorgsgruppen" is the provider's)
+            service = {t.unit_id for o, t in matches if t.kind in ("place", "name") and id(o) in kept and
+                       _WHERE.fullmatch(text[o.end: m.start])}
+            if (term.kind == "place" or term.capitalized) and service and term.unit_id not in service:
+                return term.weight * BACKGROUND_FACTOR, " (where another service is)"
             if term.unit_id in districts and term.unit_id not in keyword_units and not _OFFICE.search(before):
                 # an area's name alone is where someone lives or another service is, not the district's office
                 return term.weight * BACKGROUND_FACTOR, " (area only)"
+        if m.start < subject_end:
+            return term.weight * SUBJECT_FACTOR, " (subject)"
         return term.weight, ""
 
     scores: dict[str, float] = {}
@@ -173,7 +192,14 @@ def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[
     seen: set[tuple[str, str]] = set()
     spans: dict[tuple[str, int, int], float] = {}  # two terms of one unit on the same words count once
     weighed = [(m, term, *weight(m, term)) for m, term in matches if id(m) in kept]
+    repeats: dict[tuple[str, str], int] = {}
     for m, term, w, why in sorted(weighed, key=lambda mt: -mt[2]):
+        if (term.unit_id, term.term) in seen and (term.unit_id, m.start, m.end) not in spans and not why:
+            # the unit's term said again: what a text keeps coming back to is its matter
+            n = repeats[(term.unit_id, term.term)] = repeats.get((term.unit_id, term.term), 0) + 1
+            if n <= 2:
+                scores[term.unit_id] += REPEAT_BONUS * min(term.weight, 1.0)
+            continue
         if (term.unit_id, term.term) in seen or (term.unit_id, m.start, m.end) in spans:
             continue
         seen.add((term.unit_id, term.term))
@@ -188,9 +214,11 @@ def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[
     return scored
 
 
-def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None) -> Routing:
-    """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so)."""
-    scored = unit_scores(text, org, classification.language)
+def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None,
+               subject_end: int = 0) -> Routing:
+    """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so); the text's
+    first `subject_end` characters are the subject line."""
+    scored = unit_scores(text, org, classification.language, subject_end)
     unit: Unit | None = None
     cues: list[str] = []
     if unit_id is not None and org.unit(unit_id) is not None:
@@ -231,7 +259,8 @@ class Route:
         if mail.form is not None:
             routing = route_text(mail.form.text, ctx.org, mail.classification, mail.form.unit_id)
         else:
-            routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification)
+            routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification,
+                                 subject_end=len(p.subject))
         flags = list(mail.classification.flags)
         if routing.handler_role == "provider" or (
             routing.unit_id and (u := ctx.org.unit(routing.unit_id)) and u.provider

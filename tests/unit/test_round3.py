@@ -270,3 +270,58 @@ def test_a_suggestion_beside_one_compliment_is_an_opinion() -> None:
 def test_a_wish_in_finnish_is_an_opinion() -> None:
     assert _kind("Hei, käyn päivätoiminnassa. Toiveeni on, että meillä olisi suomenkielinen lauluryhmä.") \
         is Kind.OPINION
+
+
+# -- routing: the subject, what the text comes back to, a unit's own place, an area, a phrase's forms
+
+
+def _org_with_areas() -> Organization:
+    """Storvik with two preschool areas (Norrby and Söderby, each also served by another unit), a day
+    activity and a nursing home in the same district (Lunden is a place of the home, Ekbacken of the day
+    activity)."""
+    data = ORG.model_dump()
+    mgr = "chef@storvik.example.se"
+    data["units"] = list(data["units"]) + [
+        {"id": "forskola-norrby", "name": "Förskolorna i Norrby", "manager": mgr, "department": "skola",
+         "keywords": ["förskola", "preschool"], "places": ["förskolorna i norrby"]},
+        {"id": "forskola-soderby", "name": "Förskolorna i Söderby", "manager": mgr, "department": "skola",
+         "keywords": ["förskola", "preschool"], "places": ["förskolorna i söderby"]},
+        {"id": "fritid-norrby", "name": "Fritidsgården i Norrby", "manager": mgr, "department": "skola",
+         "keywords": ["fritidsgård"]},
+        {"id": "fritid-soderby", "name": "Fritidsgården i Söderby", "manager": mgr, "department": "skola",
+         "keywords": ["fritidsgård"]},
+        {"id": "daglig", "name": "Daglig verksamhet", "manager": mgr, "department": "omsorg",
+         "keywords": ["sysselsättning"], "places": ["daglig verksamhet"]},
+        {"id": "korttid", "name": "Korttidsvistelse för barn", "manager": mgr, "department": "omsorg",
+         "keywords": ["korttidsvistelse"]},
+        {"id": "bad", "name": "Badhuset", "manager": mgr, "department": "skola", "keywords": ["simning"]},
+    ]
+    return Organization.model_validate(data)
+
+
+AORG = _org_with_areas()
+
+
+def test_the_subject_line_decides_between_two_services_named_once() -> None:
+    text = "Brännskada efter korttidsvistelse\nVår son kom hem med en brännskada. Simning är han van vid."
+    routing = route_text(text, AORG, classify_text(text, "", AORG), subject_end=text.index("\n"))
+    assert routing.unit_id == "korttid"
+
+
+def test_a_service_the_text_keeps_coming_back_to_is_the_matter() -> None:
+    text = ("Korttidsvistelsen ställdes in igen. Simning hade han sett fram emot. Nu är det tredje gången "
+            "korttidsvistelsen ställs in, och korttidsvistelsen är beviljad enligt LSS.")
+    assert _unit(text, AORG) == "korttid"
+
+
+def test_an_area_several_units_serve_tells_which_preschool() -> None:
+    assert _unit("Our daughter goes to a preschool in Söderby and nobody told us about her injury.", AORG) \
+        == "forskola-soderby"
+
+
+def test_a_phrase_of_a_place_matches_in_another_form_of_its_words() -> None:
+    assert _unit("Vår förskola i Norrby har haft stängt sex dagar den här terminen.", AORG) == "forskola-norrby"
+
+
+def test_a_units_own_place_before_another_units_place_is_where_it_is() -> None:
+    assert _unit("Min son har daglig verksamhet i Lunden. Ersättningen har inte betalats ut.", AORG) == "daglig"
