@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 from stdnum import luhn
 from stdnum.se import personnummer
@@ -98,7 +99,7 @@ def scrub(text: str, names: tuple[str, ...] = (), people: tuple[tuple[str, str],
     others = dict(sorted({p for p in people if len(p[0]) >= 2}, key=lambda p: -len(p[0])))
     if others:
         # in a Finnish text a name takes case endings, its double consonant in the weak grade ("Antti" -> "Antille")
-        finnish = morph.looks_finnish(morph.tokens(text))
+        finnish = _finnish(text)
         forms = {p: p for p in others}
         if finnish:
             forms.update({_weak_grade(p): p for p in others if " " not in p and _weak_grade(p) != p})
@@ -111,6 +112,12 @@ def scrub(text: str, names: tuple[str, ...] = (), people: tuple[tuple[str, str],
 
 # Finnish case endings a name takes ("Leenaa", "Antille", "Päivin", "Mikolta")
 _FI_CASE = r"(?::?(?:n|a|ä|lle|lla|llä|lta|ltä|sta|stä|ssa|ssä|ksi|na|nä|han|hin|hen|s))?"
+
+
+@lru_cache(maxsize=64)
+def _finnish(text: str) -> bool:
+    """Whether a text is Finnish (its first words are enough)."""
+    return morph.looks_finnish(morph.tokens(text[:3000]))
 
 
 def _weak_grade(name: str) -> str:
@@ -162,7 +169,7 @@ def third_parties(text: str, org: Organization, writer: tuple[str, ...], about_e
         if person.first != person.text and person.first.lower() not in skip:
             # the first name alone later in the text ("Lisa" after "Lisa Berg")
             found.setdefault(person.first, found[person.text])
-    if morph.looks_finnish(morph.tokens(text)):  # a name with a Finnish case ending: "Leenaa", "Antille"
+    if _finnish(text):  # a name with a Finnish case ending: "Leenaa", "Antille"
         for word in set(re.findall(r"(?<![\w-])[A-ZÅÄÖ][a-zåäö]{3,}", text)) - set(found):
             base = _finnish_name(word)
             if base and base.lower() not in skip and base.lower() not in org_words(org):

@@ -162,6 +162,7 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
     keyword_units = {t.unit_id for m, t in matches if t.kind == "keyword" and id(m) in kept and
                      not any(a <= m.start < b for a, b in background)}
     districts = {u.id for u in org.units if u.district is not None}
+    named = [(o, t) for o, t in matches if t.kind in ("place", "name") and id(o) in kept]
 
     def weight(m: morph.Match, term: Term) -> tuple[float, str]:
         """The term's weight here, and why it is less when it is."""
@@ -176,9 +177,9 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
             # a unit named by its own place and where it is: "daglig verksamhet i Ektorp" (a place of one unit
             # followed by another's place); a generic service word before a place is not enough ("hemtjänsten
             # på Omsorgsgruppen" is the provider's)
-            service = {t.unit_id for o, t in matches if t.kind in ("place", "name") and id(o) in kept and
-                       _WHERE.fullmatch(text[o.end: m.start])}
-            if (term.kind == "place" or term.capitalized) and service and term.unit_id not in service:
+            service = {t.unit_id for o, t in named if o.end < m.start and _WHERE.fullmatch(text, o.end, m.start)} \
+                if term.kind == "place" or term.capitalized else set()
+            if service and term.unit_id not in service:
                 return term.weight * BACKGROUND_FACTOR, " (where another service is)"
             if term.unit_id in districts and term.unit_id not in keyword_units and not _OFFICE.search(before):
                 # an area's name alone is where someone lives or another service is, not the district's office
