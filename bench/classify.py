@@ -12,7 +12,8 @@ then one JSON line with the summary. With --verbose every miss is listed with th
 
 It measures; it does not gate: the exit code is 0 whatever the scores (also when the corpus or
 the config cannot be read; that is reported on stderr). The issue's targets are printed next to
-the scores and in the summary's `targets_met`.
+the scores, in a last table with every row of issue 12's table and its "needed" value, and in the
+summary's `targets_met` (one entry per row that needs something).
 """
 
 from __future__ import annotations
@@ -42,8 +43,22 @@ from mailflow.pipeline.route import Route  # noqa: E402
 KINDS = ("complaint", "opinion", "praise")
 FLAGS = ("lex_sarah", "about_employee", "anonymous", "external_provider", "other_district")
 TRIAGE = "(triage)"
-# the issue's targets on this corpus: printed for orientation, never enforced
-TARGETS = {"kind_accuracy": 0.90, "lex_sarah_recall": 1.00, "lex_sarah_precision": 0.80, "routing_accuracy": 0.90}
+# the "needed" column of issue 12's table: printed beside each row and in `targets_met`, never enforced
+# (other_district has no need of its own there: "—")
+TARGETS = {
+    "kind_accuracy": 0.95,
+    "routing_accuracy": 0.95,
+    "lex_sarah_recall": 1.00,
+    "lex_sarah_precision": 0.90,
+    "about_employee_recall": 0.85,
+    "about_employee_precision": 0.85,
+    "external_provider_recall": 0.90,
+    "external_provider_precision": 0.90,
+    "anonymous_recall": 1.00,
+    "canary_kept": 1.00,  # the writer's words kept: all
+    "writer_pii_removed": 1.00,  # the writer's personal items removed: all
+    "third_party_pii_removed": 1.00,  # third parties' items removed: all
+}
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
 
 
@@ -186,6 +201,63 @@ def unit_name(u: str | None) -> str:
     return TRIAGE if u is None else u
 
 
+def _need(key: str) -> str:
+    v = TARGETS[key]
+    return "all" if key in ("canary_kept", "writer_pii_removed", "third_party_pii_removed") else f">= {v:.0%}"
+
+
+def _met(num: int, den: int, key: str) -> bool:
+    """Whether num/den reaches the need; nothing to count (no support) misses nothing."""
+    return den == 0 or num / den >= TARGETS[key]
+
+
+@dataclass
+class Row:
+    name: str  # the key in `targets_met`
+    measure: str
+    result: str
+    needed: str
+    met: bool | None  # None: nothing is needed ("—")
+
+
+def issue_table(kind_ok: int, route_ok: int, total: int, flags: dict[str, dict[str, int]],
+                provider: tuple[int, int], kept: tuple[int, int], writer: tuple[int, int],
+                third: tuple[int, int]) -> list[Row]:
+    """Every row of issue 12's table with its result, the needed value and whether it is met."""
+    def flag(name: str, recall_key: str | None, precision_key: str | None) -> tuple[str, bool | None]:
+        s = flags[name]
+        tp, fp, fn = s["tp"], s["fp"], s["fn"]
+        text = f"R {fmt_pct(pct(tp, tp + fn))} ({tp}/{tp + fn}), P {fmt_pct(pct(tp, tp + fp))} ({tp}/{tp + fp})"
+        checks = ([_met(tp, tp + fn, recall_key)] if recall_key else []) + \
+            ([_met(tp, tp + fp, precision_key)] if precision_key else [])
+        return text, (all(checks) if checks else None)
+
+    rows = [
+        Row("kind", "kind (complaint / opinion / praise)", f"{fmt_pct(pct(kind_ok, total))} ({kind_ok}/{total})",
+            _need("kind_accuracy"), _met(kind_ok, total, "kind_accuracy")),
+        Row("unit", "unit", f"{fmt_pct(pct(route_ok, total))} ({route_ok}/{total})", _need("routing_accuracy"),
+            _met(route_ok, total, "routing_accuracy")),
+    ]
+    text, met = flag("lex_sarah", "lex_sarah_recall", "lex_sarah_precision")
+    rows.append(Row("lex_sarah", "lex_sarah", text,
+                    f"R {_need('lex_sarah_recall')}, P {_need('lex_sarah_precision')}", met))
+    text, met = flag("other_district", None, None)
+    rows.append(Row("other_district", "other_district", text, "—", met))
+    text, met = flag("about_employee", "about_employee_recall", "about_employee_precision")
+    rows.append(Row("about_employee", "about_employee", text, f"{_need('about_employee_recall')} both", met))
+    text, met = flag("external_provider", "external_provider_recall", "external_provider_precision")
+    rows.append(Row("external_provider", "external_provider; provider routing",
+                    f"{text}; routing {provider[0]}/{provider[1]}", f"{_need('external_provider_recall')} both", met))
+    text, met = flag("anonymous", "anonymous_recall", None)
+    rows.append(Row("anonymous", "anonymous", text, f"R {_need('anonymous_recall')}", met))
+    for name, key, measure, (num, den) in (
+            ("words_kept", "canary_kept", "the writer's words kept", kept),
+            ("writer_pii", "writer_pii_removed", "personal items of the writer removed", writer),
+            ("third_party_pii", "third_party_pii_removed", "personal items of third parties removed", third)):
+        rows.append(Row(name, measure, f"{num}/{den}", _need(key), _met(num, den, key)))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default="tests/corpus", help="directory with *.eml and labels.jsonl")
@@ -270,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
           + (f"  errors: {len(errors)}" if errors else ""))
     print()
     kind_acc = pct(kind_ok, total)
-    print(f"kind accuracy      {fmt_pct(kind_acc)}  ({kind_ok}/{total})   target {TARGETS['kind_accuracy']:.0%}")
+    print(f"kind accuracy      {fmt_pct(kind_acc)}  ({kind_ok}/{total})   needed {_need('kind_accuracy')}")
     cols = list(KINDS) + (["(error)"] if any(g == "(error)" for _, g in confusion) else [])
     print("  confusion (rows: expected, columns: got)")
     print("  " + " " * 12 + "".join(f"{c:>11}" for c in cols) + f"{'total':>8}")
@@ -284,8 +356,6 @@ def main(argv: list[str] | None = None) -> int:
         prec, rec = pct(s["tp"], s["tp"] + s["fp"]), pct(s["tp"], s["tp"] + s["fn"])
         s["precision"], s["recall"] = prec, rec
         print(f"  {flag:<17}{fmt_pct(prec):>9} {fmt_pct(rec):>7} {s['tp']:>4} {s['fp']:>4} {s['fn']:>4} {s['support']:>8}")
-    ls = flag_stats["lex_sarah"]
-    print(f"  lex_sarah targets: recall {TARGETS['lex_sarah_recall']:.0%}, precision {TARGETS['lex_sarah_precision']:.0%}")
     print(f"  messages with exactly the expected flags: {exact_flags}/{total}")
     print()
     lang_acc = pct(lang_ok, total)
@@ -296,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {lang}: {ok}/{by_lang[lang]}")
     print()
     route_acc = pct(route_ok, total)
-    print(f"routing accuracy   {fmt_pct(route_acc)}  ({route_ok}/{total})   target {TARGETS['routing_accuracy']:.0%}")
+    print(f"routing accuracy   {fmt_pct(route_acc)}  ({route_ok}/{total})   needed {_need('routing_accuracy')}")
     print(f"  triage (no unit expected): {triage_ok}/{len(triage_want)}")
     for org in sorted({k[0] for k in per_unit}):
         cells = [f"{u} {ok}/{n}" for (o, u), (ok, n) in sorted(per_unit.items()) if o == org]
@@ -352,6 +422,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    cues:     {' | '.join(r.cues) or '-'}")
             print(f"    route:    {' | '.join(r.route_cues) or '-'}")
 
+    table = issue_table(kind_ok, route_ok, total, flag_stats, (prov_ok, len(prov)), (kept, len(canaries)),
+                        (w_total - w_left, w_total), (t_total - t_left, t_total))
+    print()
+    print("issue 12's table: result and needed")
+    print(f"  {'measure':<42}{'result':<52}{'needed':<22}met")
+    for row in table:
+        print(f"  {row.measure:<42}{row.result:<52}{row.needed:<22}"
+              f"{'—' if row.met is None else ('yes' if row.met else 'NO')}")
+
     summary = {
         "messages": total,
         "errors": len(errors),
@@ -366,12 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         "third_party_pii_removed": [t_total - t_left, t_total],
         "ms_per_message": round(sum(times) / len(times), 3) if times else None,
         "cpu_ms_per_message": round(sum(cpu) / len(cpu), 3) if cpu else None,
-        "targets_met": {
-            "kind_accuracy": kind_acc is not None and kind_acc >= TARGETS["kind_accuracy"],
-            "lex_sarah_recall": ls["recall"] is not None and ls["recall"] >= TARGETS["lex_sarah_recall"],
-            "lex_sarah_precision": ls["precision"] is not None and ls["precision"] >= TARGETS["lex_sarah_precision"],
-            "routing_accuracy": route_acc is not None and route_acc >= TARGETS["routing_accuracy"],
-        },
+        "targets_met": {row.name: row.met for row in table if row.met is not None},
     }
     print()
     print(json.dumps(summary, ensure_ascii=False, separators=(",", ":")))

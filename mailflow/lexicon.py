@@ -27,7 +27,7 @@ COMPLAINT = (
     "oacceptabel", "inte acceptabel", "inte okej", "inte ok ", "skandal", "bedrövlig", "dålig",
     "sämst", "uselt", "usel", "brist", "fel ", "felaktig", "slarv", "problem ", "problemet", "problemen",
     "inte nöjd", "inte alls nöjd", "inte särskilt nöjd", "orimlig", "obegriplig", "kaos", "äckligt", "äcklig",
-    "otrevlig", "oförskämd", "nonchalant", "respektlös", "kränk", "dåligt bemötande", "ignorer",
+    "otrevlig", "oförskämd", "nonchalant", "respektlös", "kränk", "förnedr", "humiliat", "nöyryyt", "dåligt bemötande", "ignorer",
     "otrygg", "rädd ", "rädda för", "orolig", "oro ", "ledsen över", "förtvivlad", "frustrer", "trött på",
     "tröttsamt", "jag orkar inte", "orkar inte mer",
     # things that went wrong
@@ -81,12 +81,13 @@ OPINION = (
     "skulle * kunna", "kanske kunde", "kanske skulle", "synpunkt", "tycker att", "tänkte på", "fundering",
     "undrar om", "hade varit bra", "hade varit trevligt", "förbättr", "vore det möjligt", "går det att",
     "skulle det gå", "kunde ni inte", "om ni inte kunde", "kanske någon", "vore roligt", "hade varit roligt",
-    "skulle vara roligt", "skulle vara bra",
+    "skulle vara roligt", "skulle vara bra", "skulle önska", "jag önskar", "vi önskar",
     "suggest", "suggestion", "idea", "would be nice", "would be good", "could you", "should ",
     "proposal", "propose", "wish", "opinion", "improve", "would it be possible",
     # Finnish
     "ehdotan", "ehdotus", "ehdottaa", "toivoisin", "toivoisimme", "toivomme", "olisi hyvä", "olisi kiva",
-    "olisi mukava", "voisiko", "voisitteko", "mielestäni", "kannattaisi", "olisiko mahdollista",
+    "olisi mukava", "voisiko", "voisitteko", "mielestäni", "kannattaisi", "olisiko mahdollista", "toiveeni",
+    "toiveemme", "toive ", "voisimme",
 )
 
 PRAISE = (
@@ -118,6 +119,10 @@ ANONYMOUS = (
     # Finnish
     "haluan pysyä nimettömänä", "haluan olla nimettömänä", "haluan jäädä nimettömäksi", "en halua kertoa nimeäni",
     "kirjoitan nimettömänä", "ilman nimeä",
+    # a request that the matter be treated so
+    "treat * anonymously", "handle * anonymously", "treated anonymously", "handled anonymously",
+    "behandla * anonymt", "behandlar * anonymt", "hantera * anonymt", "hanterar * anonymt", "behandlas anonymt", "hanteras anonymt", "käsitellä nimettömänä",
+    "käsitellään nimettömänä",
 )
 
 # a complaint about one person's conduct, said outright

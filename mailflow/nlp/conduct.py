@@ -46,6 +46,10 @@ CONDUCT_MORE = (
     "not responded", "hasn't responded", "never replied", "ignores my", "ignored my", "away from him",
     "away from her",
     "puhelimessa", "kiireell", "keskeytti", "kieltäytyi", "hukkasi",
+    # asleep at work, hanging up (also with the verb before its subject: "sedan lade hon på"), talking down
+    "sovande", "sov i", "sover i", "asleep", "sleeping", "nukkui", "lade hon på", "lade han på", "la hon på",
+    "la han på", "lägger hon på", "lägger han på", "hung up on", "som till ett barn", "som ett litet barn",
+    "like a child", "like a small child", "like to a child", "like to a small child", "kuin lapselle",
 ) + sarah.INSULTS
 
 # a request about a person: what a writer asks for when one employee is the matter
@@ -62,7 +66,19 @@ REQUESTS = (
     "do not want him", "keep her away", "keep him away", "should not work with", "not work with",
     "another caseworker", "a different caseworker", "puhuisi hänen kanssaan", "puhukaa hänen kanssaan",
     "en halua häntä", "ei enää tule",
+    # the person meant without a name: "prata med just den personen", "talk with this person"
+    "med den personen", "med den här personen", "med just den personen", "with this person", "with that person",
+    "to this person", "to that person", "tämän henkilön kanssa",
 )
+# a request that the person no longer come, be sent or work with someone ("att hon inte skickas till honom",
+# "att han inte jobbar med mamma", "that she is not sent to him again")
+_NOT_AGAIN = re.compile(
+    r"\b(?:att|that|ettei|että)\s+(?:hon|han|hen|she|he|hän|den personen|this person)\s+(?:\w+\s+)?"
+    r"(?:inte|not|no longer|inte längre|aldrig|never|enää)\s+(?:\w+\s+)?(?:skickas|skickar|kommer|komma|får komma|"
+    r"ska komma|jobbar|jobba|arbetar|arbeta|sent|come|comes|coming|work|works|visit|tule|lähetetä|työskentele)\b",
+    re.I)
+# what nobody did is no one person's act ("utan att någon märkte", "ingen kom")
+_NOBODY = re.compile(r"\b(?:ingen|någon|nobody|no one|anyone|kukaan)\b")
 # a complaint aimed at the person named right after it
 _AIMED = re.compile(r"\b(?:klaga[rt]?|klagomål|anmäla|anmälan|complain(?:ing|t|s)?|valittaa|valitus)\s+"
                     r"(?:\w+\s+){0,1}(?:på|om|mot|över|about|against|of|on)\s+(?!att\b|that\b|the way\b)"
@@ -85,6 +101,19 @@ _MANAGERS = ("chef", "manager", "rektor", "principal", "esimies", "johtaja")
 _KIND = ("snäll", "varm", "kunnig", "duktig", "fantastisk", "underbar", "jättebra", "omtänksam", "gullig", "trevlig",
          "jättetrevlig", "lovely", "kind ", "nice", "friendly", "wonderful", "great", "helpful", "ihana",
          "ystävällinen", "mukava") + lexicon.PRAISE
+
+
+_HE_SHE = re.compile(r"^\W*(?:\w+\s+){0,4}?(?:han|hon|hen|he|she|hän)\b", re.I)
+
+
+def _told_of(text: str, start: int, ahead: int = 5) -> str:
+    """The sentences within `ahead` after the one at an offset that start with "han"/"hon"/"he"/"she" as subject
+    (within their first five words)."""
+    parts = [(m.start(), m.end()) for m in re.finditer(r"[^.!?\n]+[.!?]?", text)]
+    at = next((i for i, (a, b) in enumerate(parts) if a <= start < b), None)
+    if at is None:
+        return ""
+    return " ".join(text[a:b] for a, b in parts[at + 1: at + 1 + ahead] if _HE_SHE.match(text[a:b]))
 
 
 def _window(text: str, start: int, sentences: int) -> str:
@@ -115,9 +144,26 @@ def _affirmed(window: str, words: list[str]) -> list[str]:
     return kept
 
 
+# words of manner that are neither good nor bad in themselves: "fint bemötande" is praise, "otrevligt bemötande"
+# a complaint
+NEUTRAL = ("bemötande", "bemötte", "tonen", "tonfall", "attityd", "tone", "attitude")
+_UNKIND = tuple(w for w in lexicon.COMPLAINT if w.strip() not in NEUTRAL)
+
+
+def _kindly_said(window: str, words: list[str]) -> list[str]:
+    """The words left when the neutral words of manner are said kindly and nothing unkind is said beside
+    them ("ett fantastiskt fint bemötande")."""
+    if not any(w.strip() in NEUTRAL for w in words):
+        return words
+    unkind = [w for w in words if w.strip() not in NEUTRAL] or lexicon.matches(window, _UNKIND)
+    if unkind or not lexicon.matches(window, _KIND):
+        return words
+    return [w for w in words if w.strip() not in NEUTRAL]
+
+
 def prepare() -> None:
     """Compile the lists once (the first message would otherwise pay for it)."""
-    for entries in (lexicon.CONDUCT + CONDUCT_MORE, REQUESTS, _KIND, lexicon.COMPLAINT + lexicon.CONDUCT):
+    for entries in (lexicon.CONDUCT + CONDUCT_MORE, REQUESTS, _KIND, lexicon.COMPLAINT + lexicon.CONDUCT, _UNKIND):
         lexicon.matches("", entries)
     sarah.prepare()
 
@@ -138,7 +184,12 @@ def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[st
         # kind words in the sentence that names them: what follows in it is about something else
         # ("lovely, especially Derek, but the bus is always late")
         told = window[len(own):] if kind else window
-        said = _affirmed(told, lexicon.matches(told, lexicon.CONDUCT + CONDUCT_MORE))
+        said = _kindly_said(told, _affirmed(told, lexicon.matches(told, lexicon.CONDUCT + CONDUCT_MORE)))
+        if not said and not kind and mention.how != "one of":
+            # "Jag har en handläggare som heter Dennis. ... Han svarar inte på sms.": the sentences after that
+            # go on about them as "han"/"hon"
+            later = _told_of(body, mention.start)
+            said = _affirmed(later, lexicon.matches(later, lexicon.CONDUCT + CONDUCT_MORE))
         if said:
             found.append(f"about_employee:{mention.text} ({', '.join(said[:2])})")
             continue
@@ -152,7 +203,8 @@ def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[st
         if _REPORTER_BEFORE.search(before) or _REPORTER_AFTER.match(body, mention.end):
             continue  # the staff member who told the writer what happened: the source, not the subject
         # what a person named alone did is said in the sentence that names them
-        did = sarah.misconduct(_window(body, mention.start, 1 if mention.how == "name" else 2))
+        did = [c for c in sarah.misconduct(_window(body, mention.start, 1 if mention.how == "name" else 2))
+               if not _NOBODY.search(c.words)]
         if did:
             found.append(f"about_employee:{mention.text} ({did[0]})")
             continue
@@ -170,4 +222,6 @@ def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[st
         asked = lexicon.matches(body, REQUESTS)
         if asked:
             found.append(f"about_employee:{asked[0]} (asked about {people[0].text})")
+        elif (away := _NOT_AGAIN.search(body)) is not None:
+            found.append(f"about_employee:{away.group(0)} (asked about {people[0].text})")
     return list(dict.fromkeys(found))

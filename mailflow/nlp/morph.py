@@ -73,6 +73,9 @@ def sv_bases(word: str) -> tuple[str, ...]:
     m = re.match(r"^(.*)([ao])([^aeiouyåäö]+)$", word)
     if m:
         bases.add(m.group(1) + {"a": "ä", "o": "ö"}[m.group(2)] + m.group(3))
+    # a short word's last consonant doubles before an ending: "man" -> "mannen", "männen"; "vän" -> "vännen"
+    if len(word) <= 4 and re.match(r"^.*[aeiouyåäö][mnlt]$", word):
+        bases.update(b + b[-1] for b in list(bases) if b[-1] == word[-1])
     return tuple(b for b in bases if len(b) >= 3)
 
 
@@ -113,6 +116,21 @@ def inflected(word: str, term: str, finnish: bool = False) -> bool:
             if word.startswith(base) and _FI_TAIL.match(word[len(base):]):
                 return True
     return False
+
+
+@lru_cache(maxsize=65536)
+def same_lemma(word: str, term: str) -> bool:
+    """Whether two Swedish words are forms of one lemma by their stems ("förskola", "förskolorna"): for the
+    words of a phrase, which a configuration may write in any form."""
+    if word == term:
+        return True
+    stem = sv_stem(term)
+    return len(stem) >= 5 and sv_stem(word) == stem
+
+
+@lru_cache(maxsize=16384)
+def sv_stem(word: str) -> str:
+    return str(_SV.stemWord(word))
 
 
 @lru_cache(maxsize=65536)
@@ -217,7 +235,9 @@ def find(term: str, text: Text, *, compounds: bool = True, capitalized: bool = F
                 continue
             found.append(Match(term, toks[i].start + span[0], toks[i].start + span[1], (i, i)))
         return found
-    for i, _span in text.where(words[0], False, finnish):
+    firsts = {i for i, _span in text.where(words[0], False, finnish)}
+    firsts.update(i for word in text.pairs.get(words[0][:2], ()) if same_lemma(word, words[0]) for i in text.at[word])
+    for i in sorted(firsts):
         if i + n > len(toks):
             continue
         if not all(inflected(toks[i + j].lower, words[j], finnish) for j in range(1, n - 1)):

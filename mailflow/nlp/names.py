@@ -107,7 +107,9 @@ _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$|^\s*$")
 _MONTHS = frozenset(["april", "may", "june", "august", "maj", "juni"])
 _TIME_BEFORE = re.compile(r"\b(?:since|in|until|till|during|before|after|from|early|late|last|next|of|i|sedan|sen|"
                           r"från|till|under|före|efter|om|början|slutet|mitten)\s+$", re.I)
-_CAPITALIZED = re.compile(r"(?<![\w'’-])[A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+")
+# where a place stands, never a person: "in France", "i Florens" (a person is "hos Anna", "with Anna")
+_PLACE_BEFORE = re.compile(r"\b(?:in|i|vid|near|nära)\s+$", re.I)
+_CAPITALIZED = re.compile(r"(?<![\w'’-])[A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+(?:(?<=-)[A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’]+)?")
 _SURNAME = re.compile(r"[ -]([A-ZÅÄÖÉÜÆØ][a-zåäöéüæøß'’-]+)")
 
 
@@ -123,7 +125,9 @@ def person_names(text: str, exclude: Iterable[str] = ()) -> list[Name]:
             continue
         word = m.group(0)
         low = word.lower()
-        if low not in gazetteer or low in _NOT_NAMES or low in skip:
+        if "-" in low and all(part in gazetteer for part in low.split("-")):
+            pass  # a double name: "Anna-Karin", "Per-Olof"
+        elif low not in gazetteer or low in _NOT_NAMES or low in skip:
             continue
         initial = bool(_SENTENCE_END.search(text[max(0, m.start() - 3): m.start()]))
         end, surnames = m.end(), 0
@@ -132,6 +136,8 @@ def person_names(text: str, exclude: Iterable[str] = ()) -> list[Name]:
             end, surnames = s.end(), surnames + 1
         if low in _MONTHS and _TIME_BEFORE.search(text, max(0, m.start() - 12), m.start()):
             continue  # "since August", "i april"
+        if not surnames and _PLACE_BEFORE.search(text, max(0, m.start() - 8), m.start()):
+            continue  # "staying with us in France", "bor i Florens": a place, not a person
         if low in COMMON_WORDS and not surnames and (
                 initial or text[m.end(): m.end() + 1] not in (" ", ",", ".", "!", "?", "\n", ")", "")):
             continue

@@ -65,6 +65,7 @@ class MisconductKind:
     given: tuple[str, ...] = ()  # with what makes it misconduct, in the same sentence or the next
     same_sentence: bool = False  # the pair must stand in one sentence
     unless: tuple[str, ...] = ()  # words that make the pair something else (a payment that has not come)
+    to_person: bool = False  # said to a person in care: not of the writer's own feelings, nor a threatened decision
 
 
 KINDS: tuple[MisconductKind, ...] = (
@@ -118,7 +119,7 @@ KINDS: tuple[MisconductKind, ...] = (
             "uhkaili", "huusi hänelle", "huusi äidille", "huusi isälle", "huutaa äidille", "huutaa isälle", "haukkui",
             "nimitteli",
         ),
-        act=INSULTS, given=SPEECH, same_sentence=True,
+        act=INSULTS, given=SPEECH, same_sentence=True, to_person=True,
     ),
     MisconductKind(
         "left naked",
@@ -142,6 +143,13 @@ KINDS: tuple[MisconductKind, ...] = (
         alone=("sexuell", "sexuella", "sexuellt", "tafsa", "tafsade", "ofredande", "ofredade", "våldtäkt",
                "våldtog", "blottade", "sexual", "groped", "groping", "molest", "raped", "indecent", "seksuaal",
                "ahdistel", "raiskas", "kähmi"),
+        # the intimate parts of a body touched ("har tagit henne på brösten", "touched her breasts")
+        act=("brösten", "bröstet", "bröst ", "rumpan", "baken", "underlivet", "skrevet", "mellan benen", "könsorgan",
+             "breasts", "breast ", "bottom", "buttocks", "genitals", "between her legs", "between his legs",
+             "rintoj", "rinnoi", "takapuol", "haaroi", "jalkovä"),
+        given=("tagit", "tog ", "tar ", "rört", "rörde", "rör ", "smekt", "smekte", "klämde", "klämt", "tafsa",
+               "touched", "touching", "touches", "grabbed", "fondled", "squeezed", "koski", "kosketti", "kopeloi"),
+        same_sentence=True,
     ),
     MisconductKind(
         "financial",
@@ -151,7 +159,7 @@ KINDS: tuple[MisconductKind, ...] = (
                "stole ", "stolen", "steal", "theft", "thief", "took money", "taken money", "borrowed money",
                "money has gone", "money missing", "money is missing", "embezzl", "varast", "varkau", "vei rahaa",
                "vienyt rahaa", "lainasi rahaa", "rahaa puuttuu", "rahaa on kadonnut"),
-        act=("pengar", "pengarna", "kontant", "kronor", "kr ", "sedlar", "sedel", "femhundralapp", "hundralapp",
+        act=("pengar", "pengarna", "kontant", "sedlar", "sedel", "femhundralapp", "hundralapp",
              "tusenlapp", "fickpengar", "kassan", "plånbok", "handväska", "handbag", "bankkort", "kortet",
              "kontokort", "betalkort", "pinkod",
              "koden till", "min kod", "hans kod", "hennes kod", "kontoutdrag", "smycke", "money", "cash",
@@ -165,6 +173,18 @@ KINDS: tuple[MisconductKind, ...] = (
                "disappear", "gone", "withdraw", "purchases",
                "borrow", "asked for", "katos", "kadon", "puuttu", "hävin", "nosti", "lainas"),
         # money that has not come (a payment, a benefit) is no one's misconduct
+        unless=("utbetalning", "försörjningsstöd", "ekonomiskt bistånd", "bistånd", "bidrag", "lönen", "ersättning",
+                "payment", "benefit", "allowance", "toimeentulotuki", "maksu"),
+    ),
+    MisconductKind(
+        # an amount is money gone only where the sentence says so: "det saknas 800 kr i plånboken", not the price
+        # of a thing that was lost ("hörapparaten försvann ... Den kostade 6 000 kr")
+        "financial",
+        alone=(),
+        act=("kronor", "kr ", "euro", "euroa"),
+        given=("försvunn", "försvinner", "försvann", "saknas", "saknades", "fattas", "tog ut", "tagit ut", "uttag",
+               "missing", "gone", "withdrawn", "puuttu", "kadon", "nosti"),
+        same_sentence=True,
         unless=("utbetalning", "försörjningsstöd", "ekonomiskt bistånd", "bistånd", "bidrag", "lönen", "ersättning",
                 "payment", "benefit", "allowance", "toimeentulotuki", "maksu"),
     ),
@@ -221,13 +241,15 @@ KINDS: tuple[MisconductKind, ...] = (
             "i sitt eget", "i sin egen urin", "låg i urin", "låg i avföring", "samma blöja", "inte bytts",
             "inte blivit bytt", "inte bytt", "fått sår", "stora sår", "left on the floor", "liggsår", "trycksår",
             "öppna sår", "låg på golvet", "låg * på golvet",
-            "legat på golvet", "ligga på golvet", "hittades på golvet", "på golvet hela", "ingen kom när",
+            "legat på golvet", "ligga på golvet", "ligga * på golvet", "legat * på golvet", "ligger * på golvet",
+            "hittades på golvet", "på golvet hela", "ingen kom när",
             "kom ingen när", "ingen svarade på larmet", "utom räckhåll", "nå larmet", "utan tillsyn", "ingen tillsyn",
             "utan stöd i", "inte fått något stöd", "iskall", "kylen var tom", "tom kyl",
             "lämna en svårt sjuk", "empty fridge", "blev liggande", "fick ligga kvar", "smutsiga kläder",
             "samma kläder", "luktar urin", "luktade urin", "luktar kiss", "luktade kiss", "otvättad",
             "smelled of urine",
             "smells of urine", "dirty clothes", "unwashed", "same clothes", "left * alone", "lämnade * ensam",
+            "lämnar * ensam", "leaves * alone",
             "lämnades * ensam", "lämnats * ensam", "lämnad * ensam", "jätettiin * yksin", "haisi virtsalle",
             "blöt blöja", "blöta blöjor", "våt blöja", "våta blöjor", "wet nappy", "wet diaper", "wet pad",
             "märkä vaippa", "kissat på sig", "bajsat på sig", "våta lakan", "blöta lakan",
@@ -240,7 +262,7 @@ KINDS: tuple[MisconductKind, ...] = (
             "had nothing to eat", "not eaten", "dehydrated", "malnourish", "starving", "soiled", "own faeces",
             "own feces", "own urine", "bedsore", "pressure sore", "pressure ulcer", "out of reach",
             "out of her reach", "out of his reach", "nobody came when", "no one came when", "without supervision",
-            "unsupervised", "heitteillä", "laiminly", "ilman ruokaa", "ilman valvontaa", "nestehukka",
+            "unsupervised", "heitteillä", "laiminly", "ilman ruokaa", "ilman valvontaa", "nestehuk",
             "makuuhaava", "painehaava", "virtsassa", "ulosteessa", "ei ollut syönyt", "lattialla koko",
         ),
     ),
@@ -252,6 +274,7 @@ KINDS: tuple[MisconductKind, ...] = (
              "lounas", "päivällinen", "juotavaa"),
         given=("inte fått", "fick ingen", "fick inte", "hade inte fått", "utan ", "ingen gav", "glömde ge",
                "not given", "no one gave", "nobody gave", "had no ", "without ", "went without", "ei saanut",
+               "ei ollut saanut", "ei ole saanut", "hadn't been given", "had not been given", "inte hade fått",
                "ilman "),
         same_sentence=True,
         unless=("utbetalning", "försörjningsstöd", "bistånd", "bidrag", "ekonomisk", "payment", "benefit",
@@ -309,7 +332,8 @@ KINDS: tuple[MisconductKind, ...] = (
         alone=(),
         act=("försvann", "gått ut", "gick ut", "hade gått", "var borta", "gått vilse", "gick vilse", "went missing",
              "walked out", "wander", "got lost", "katosi", "eksyi", "lähti"),
-        given=("ingen märkte", "ingen hade märkt", "utan att någon", "visste inte", "polisen", "hittades",
+        given=("ingen märkte", "ingen hade märkt", "ingen * märkte", "ingen * hade märkt", "ingen * märkt",
+               "nobody * noticed", "no one * noticed", "utan att någon", "visste inte", "polisen", "hittades",
                "nobody noticed", "no one noticed", "without anyone", "police", "kukaan ei huomannut", "poliisi"),
     ),
     MisconductKind(
@@ -415,11 +439,46 @@ class Cue:
         return f"{self.words} ({self.kind})"
 
 
+# the writer speaks of their own feelings ("jag blev så förnedrad", "I felt humiliated", "koin tämän nöyryyttävänä")
+_OF_WRITER = re.compile(r"\b(?:mig|jag blev|jag kände|jag känner|me|I felt|I feel|I was|minua|minulle|minut|koin|tunsin|"
+                        r"tunnen)\b", re.I)
+# someone else: the person in care the words were said to
+_OTHER = re.compile(r"\b(?:han|hon|hän|he|she|honom|henne|hen|dem|dom|him|her|them|häntä|heitä|pappa|mamma|boende|brukar\w*|"
+                    r"deltagar\w*|resident\w*|patient\w*|barn\w*|son\w*|dotter\w*|äiti\w*|isä\w*|asuk\w*)\b",
+                    re.I)
+# a decision threatened, not a person ("de hotar att dra in pengarna", "threatened to stop the payments")
+_THREAT_OF_DECISION = re.compile(
+    r"\b(?:hot\w*|threat\w*|uhka\w*)\s+(?:\w+\s+){0,2}(?:att|to|että)?\s*(?:\w+\s+)?(?:dra in|dra ner|stoppa|"
+    r"avsluta|stänga|säga upp|sänka|minska|ta bort|avslå|cut|stop|withdraw|end|close|reduce|refuse|lakkaut|"
+    r"lopett|katkais)", re.I)
+
+
+# a feeling said, not the act that caused it ("pappa kände sig förnedrad", "he felt humiliated")
+_FEELING = re.compile(r"\b(?:felt|feel|feels|feeling|kände sig|känner sig|känt sig|blev (?:så |väldigt |mycket )?|"
+                      r"koin|koki|tunsi|tuntui)\s*(?:\w+\s+){0,2}(?:förnedr|humiliat|kränkt|nöyryy)", re.I)
+
+
+def _to_person(text: str, entries: tuple[str, ...]) -> list[str]:
+    """The entries said in sentences about someone in care: not only of the writer's own feelings, not a
+    threatened decision."""
+    found: list[str] = []
+    for sentence in sentences(text):
+        hits = lexicon.matches(sentence, entries)
+        if not hits or _THREAT_OF_DECISION.search(sentence) or _FEELING.search(sentence):
+            continue
+        if _OF_WRITER.search(sentence) and not _OTHER.search(sentence):
+            continue
+        found += hits
+    return found
+
+
 def misconduct(text: str) -> list[Cue]:
     """The kinds of misconduct a text speaks of, the first words found for each."""
     cues: list[Cue] = []
     for kind in KINDS:
         alone = lexicon.matches(text, kind.alone) if kind.alone else []
+        if alone and kind.to_person:
+            alone = _to_person(text, kind.alone)
         if alone:
             cues.append(Cue(kind.name, alone[0], True))
             continue

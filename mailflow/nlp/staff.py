@@ -63,6 +63,7 @@ DETERMINERS = frozenset(
 KIN = tuple(
     """mamma pappa mor far mamman pappan mor- far- mormor farmor morfar farfar son sonen dotter dottern bror
     brodern brorsan syster systern make maken maka makan fru frun man mannen sambo sambon barnbarn barnbarnet
+    besökare besökaren besökarna deltagare deltagaren deltagarna
     granne grannen grannar vän vännen väninna kompis kollega kusin moster faster morbror farbror svärmor
     svärfar brukare boende hyresgäst patient elev barn barnet flicka pojke mother mum mom father dad son
     daughter brother sister husband wife partner grandmother grandfather grandma grandpa granddaughter
@@ -79,6 +80,17 @@ def _kin(word: str) -> bool:
 
 
 _SV_DEFINITE_SINGULAR = ("n", "en", "et", "t")
+_INDEFINITE = frozenset(["en", "ett", "a", "an", "one", "eräs", "yksi"])
+# a person described in apposition to a staff word: "nattpersonalen, en man som ...", "en av de nya i hemtjänsten,
+# en lång kvinna med rött hår"
+# a relative described before the name: "grannen, en man som heter Erik"
+_KIN_DESCRIBED = re.compile(r"\b([\wåäö]+)\s*,\s*(?:en|ett|a|an)\s+(?:[\wåäö]+\s+){1,3}(?:som heter|called|named)\s*$",
+                            re.I)
+_ONE_OF_SOME = re.compile(r"\b(?:en|ett|one|yksi)\s+(?:av|of)\s+(?:de|dem|våra|era|the|our|your)?\s*([\wåäö]+)", re.I)
+_PERSON_NOUNS = ("man", "kvinna", "tjej", "kille", "dam", "person", "woman", "guy", "girl", "lady", "mies", "nainen")
+APPOSITION = re.compile(
+    r",\s+(?:en|ett|a|an|eräs)\s+(?:[a-zåäö]+\s+){0,2}(" + "|".join(_PERSON_NOUNS) + r")\s+(?:som|med|who|with|jolla|joka)\b",
+    re.I)
 # words that introduce a staff member's name
 _INTRODUCED = re.compile(r"(?:\b(?:heter|hette|kallas|called|named|nimeltä)\s*|\b(?:personalen|staff|personal),?\s*)$")
 
@@ -104,9 +116,14 @@ def _is_role_word(word: str, finnish: bool) -> tuple[str, str] | None:
         span = morph.word_match(word, role, True, finnish)
         if span is None or span[1] != len(word):
             continue
+        if len(word) - span[0] < len(role.rstrip("ae")):
+            continue  # the stem of an agent noun is the activity, not the person ("vård" is no "vårdare")
         if any(word.startswith(c) or word.endswith(c) for c in COLLECTIVE):
             return None
-        return role, word[span[0] + len(role.rstrip("ae")):]
+        stem, rest = role.rstrip("ae"), word[span[0]:]
+        if len(role) <= 4 and rest.startswith(stem + stem[-1]):  # "mannen": the doubled consonant is no ending
+            return role, rest[len(stem) + 1:]
+        return role, word[span[0] + len(stem):]
     return None
 
 
@@ -146,11 +163,22 @@ def mentions(text: str, *, exclude: Iterable[str] = (), not_people: Iterable[str
             if word and (any(word.startswith(c) for c in COLLECTIVE) or _is_role_word(word, finnish)):
                 found.append(Mention(m.start(), m.end(g), text[m.start(): m.end(g)], "one of"))
                 break
+    for m in APPOSITION.finditer(text):
+        head = text[max(0, m.start() - 120): m.start()]
+        some = _ONE_OF_SOME.search(head)
+        if some and not _kin(some.group(1).lower()) or any(_is_role_word(w, finnish) or any(c in w for c in COLLECTIVE)
+                                            for w in re.findall(r"[\wåäö]+", head.lower())):
+            found.append(Mention(m.start(1), m.end(1), m.group(1), "role"))
     found_names = names.person_names(text, exclude)
     kin: set[str] = set()  # a name once given to a relative or client is theirs everywhere in the text
     for name in found_names:
         before = re.split(r"[.!?\n]", text[max(0, name.start - 40): name.start].lower())[-1]  # this sentence
-        if any(_kin(w) for w in re.findall(r"[\wåäö-]+", before)[-3:]):
+        words = re.findall(r"[\wåäö-]+", before)
+        # "min man Erik" is kin; "en man som heter Erik" is anyone
+        described = _KIN_DESCRIBED.search(text[max(0, name.start - 60): name.start])
+        if described and _kin(described.group(1).lower()) or any(
+                _kin(words[i]) and (i == 0 or words[i - 1] not in _INDEFINITE)
+                for i in range(max(0, len(words) - 3), len(words))):
             kin.add(name.first.lower())
     for name in found_names:
         if name.first.lower() in skip or name.text.lower() in skip or name.first.lower() in kin:

@@ -150,6 +150,27 @@ def writer_names(p: Parsed) -> tuple[str, ...]:
     return name_parts(display) + signature_names(own) + greeting_names(own)
 
 
+# the words that name complaining itself
+_META = ("klagomål", "klaga", "klagar", "klagan", "complain", "complaint", "valitus", "valittaa", "valitan")
+_META_RE = re.compile(r"\b(?:klagomål\w*|klaga[rnt]?|klagan|complain\w*|valit\w*)", re.I)
+# said as "not a complaint" ("det är inget klagomål", "I'm not complaining", "ei ole valitus"), or a label in quotes
+# ("a 'Complaints and feedback' button")
+_NEGATED_META = re.compile(r"\b(?:inget|ingen|inte|inte något|inte ett|no|not|not a|never|ei|en)\s+(?:\w+\s+){0,2}$",
+                           re.I)
+
+
+def _not_complaining(body: str) -> set[str]:
+    """The words of complaining that every time they stand are denied or quoted as a label."""
+    said: set[str] = set()
+    denied: set[str] = set()
+    for m in _META_RE.finditer(body):
+        entries = {e for e in _META if m.group(0).lower().startswith(e)}
+        before = body[max(0, m.start() - 40): m.start()]
+        quoted = before.count('"') % 2 == 1 or before.count("“") > before.count("”")
+        (denied if _NEGATED_META.search(before) or quoted else said).update(entries)
+    return denied - said
+
+
 def classify_text(text: str, subject: str, org: Organization, writer: tuple[str, ...] = ()) -> Classification:
     """The kind, flags and language of a writer's words (pure; flags from text only).
 
@@ -160,7 +181,7 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
     """
     body = f"{subject}\n{text}"
     c = org.classifier
-    complaint = lexicon.matches(body, lexicon.COMPLAINT + c.complaint)
+    complaint = [w for w in lexicon.matches(body, lexicon.COMPLAINT + c.complaint) if w not in _not_complaining(body)]
     weak_complaint = {w.strip() for w in lexicon.WEAK_COMPLAINT}
     strong = [w for w in complaint if w not in weak_complaint]
     opinion = lexicon.matches(body, lexicon.OPINION + c.opinion)
@@ -173,7 +194,7 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
             cues.append("praise carrying a complaint counts as a complaint")
         elif opinion:
             cues.append("a suggestion carrying a complaint counts as a complaint")
-    elif praise and len(praise) >= len(opinion):
+    elif praise and len(praise) > len(opinion):
         kind = Kind.PRAISE
         cues += [f"praise:{w}" for w in praise[:6]]
     elif opinion:

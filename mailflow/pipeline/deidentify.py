@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 from stdnum import luhn
 from stdnum.se import personnummer
 
 from mailflow.config import Organization
 from mailflow.model import Mail, Person
+from mailflow.nlp import morph, staff
 from mailflow.nlp import names as names_mod
-from mailflow.nlp import staff
 from mailflow.pipeline import Context
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -97,9 +98,57 @@ def scrub(text: str, names: tuple[str, ...] = (), people: tuple[tuple[str, str],
         text = re.sub(rf"(?<![\wåäöÅÄÖ])({alternatives})s?(?![\wåäöÅÄÖ])", own_name, text, flags=re.I)
     others = dict(sorted({p for p in people if len(p[0]) >= 2}, key=lambda p: -len(p[0])))
     if others:
-        alternatives = "|".join(re.escape(p) for p in others)
-        text = re.sub(rf"(?<![\wåäöÅÄÖ\[])({alternatives})s?(?![\wåäöÅÄÖ\]])", lambda m: others[m.group(1)], text)
+        # in a Finnish text a name takes case endings, its double consonant in the weak grade ("Antti" -> "Antille")
+        finnish = _finnish(text)
+        forms = {p: p for p in others}
+        if finnish:
+            forms.update({_weak_grade(p): p for p in others if " " not in p and _weak_grade(p) != p})
+        alternatives = "|".join(re.escape(p) for p in sorted(forms, key=len, reverse=True))
+        tail = _FI_CASE if finnish else "s?"
+        text = re.sub(rf"(?<![\wåäöÅÄÖ\[])({alternatives}){tail}(?![\wåäöÅÄÖ\]])",
+                      lambda m: others[forms[m.group(1)]], text)
     return text
+
+
+# Finnish case endings a name takes ("Leenaa", "Antille", "Päivin", "Mikolta")
+_FI_CASE = r"(?::?(?:n|a|ä|lle|lla|llä|lta|ltä|sta|stä|ssa|ssä|ksi|na|nä|han|hin|hen|s))?"
+
+
+@lru_cache(maxsize=64)
+def _finnish(text: str) -> bool:
+    """Whether a text is Finnish (its first words are enough)."""
+    return morph.looks_finnish(morph.tokens(text[:3000]))
+
+
+def _weak_grade(name: str) -> str:
+    """The name's stem in the weak grade: a double consonant before its last vowel made single."""
+    m = re.match(r"^(.*?)([kpt])\2([aeiouyäö])$", name)
+    return f"{m.group(1)}{m.group(2)}" if m else name
+
+
+_FI_ENDINGS = ("lle", "lla", "llä", "lta", "ltä", "sta", "stä", "ssa", "ssä", "ksi", "na", "nä", "n", "a", "ä")
+
+
+def _finnish_name(word: str) -> str | None:
+    """The first name a Finnish inflected word is ("Leenaa" -> "Leena", "Antille" -> "Antti"), or None."""
+    if names_mod.is_first_name(word):
+        return None
+    for ending in _FI_ENDINGS:
+        if not word.endswith(ending) or len(word) - len(ending) < 3:
+            continue
+        stem = word[: -len(ending)]
+        strong = re.sub(r"([kpt])([aeiouyäö])$", r"\1\1\2", stem)  # the weak grade back to the strong
+        for base in (stem, strong):
+            if names_mod.is_first_name(base) and not names_mod.common_word(base):
+                return base
+    return None
+
+
+# a relative's name right after the word for them ("min dotter Moa", "my son Elias"), in the gazetteer or not
+_KIN_NAME = re.compile(
+    r"\b(?:dotter|dottern|son|sonen|mamma|pappa|mor|far|mormor|farmor|morfar|farfar|bror|syster|barnbarn|make|"
+    r"maken|fru|frun|sambo|daughter|son|mother|father|mum|dad|brother|sister|husband|wife|grandson|granddaughter|"
+    r"tytär|tyttäreni|poika|poikani|äiti|äitini|isä|isäni)\s+([A-ZÅÄÖ][a-zåäöéü]{1,})\b")
 
 
 def third_parties(text: str, org: Organization, writer: tuple[str, ...], about_employee: bool) -> tuple[
@@ -120,6 +169,16 @@ def third_parties(text: str, org: Organization, writer: tuple[str, ...], about_e
         if person.first != person.text and person.first.lower() not in skip:
             # the first name alone later in the text ("Lisa" after "Lisa Berg")
             found.setdefault(person.first, found[person.text])
+    if _finnish(text):  # a name with a Finnish case ending: "Leenaa", "Antille"
+        for word in set(re.findall(r"(?<![\w-])[A-ZÅÄÖ][a-zåäö]{3,}", text)) - set(found):
+            base = _finnish_name(word)
+            if base and base.lower() not in skip and base.lower() not in org_words(org):
+                found[word] = found.get(base, "[namn]")
+    for m in _KIN_NAME.finditer(text):
+        word = m.group(1)
+        if word.lower() not in skip and word not in found and word.lower() not in org_words(org) and \
+                not names_mod.common_word(word) and word.lower() not in names_mod._NOT_NAMES:
+            found[word] = "[namn]"
     return tuple(found.items())
 
 
@@ -153,11 +212,21 @@ def signature_names(text: str) -> tuple[str, ...]:
         rest = [x for x in lines[i + 1 : i + 4] if x.strip()]
         if rest and (m := _NAME_LINE.match(rest[0])):
             found.append(m.group(1))
+    # the last line of the writer's text, above a mail program's footer ("Skickat från min iPhone"), when it is a
+    # first name and nothing else: "Kim"
+    body = [x for x in lines if x.strip()]
+    while body and _FOOTER.match(body[-1]):
+        body.pop()
+    if body and len(body) < len(lines) and (m := _NAME_LINE.match(body[-1])) and \
+            names_mod.is_first_name(m.group(1).split()[0]):
+        found.append(m.group(1))
     names: list[str] = []
     for name in found:
         names.extend(name_parts(name))
     return tuple(dict.fromkeys(names))
 
+
+_FOOTER = re.compile(r"^\s*(?:skickat från|sent from|lähetetty|hämta outlook|get outlook|skickat med|sent with)\b", re.I)
 
 _GREETING = re.compile(
     r"^\s*(?i:hej|hejsan|hallå|god\s+(?:morgon|dag|kväll)|bästa|kära|dear|hello|hi)\s+"

@@ -19,6 +19,7 @@ from mailflow.pipeline import Context
 PLACE_WEIGHT = 3.0
 NAME_WEIGHT = 3.0
 KEYWORD_WEIGHT = 1.0
+AREA_WEIGHT = 0.5
 
 # words in a unit's, provider's or district's name that are not its own: legal forms and small words
 _NOT_NAME = frozenset(
@@ -28,6 +29,39 @@ _NOT_NAME = frozenset(
      "group", "gruppen", "norden", "care", "vård", "omsorg", "service", "services"]
 )
 _COMPANY = re.compile(r"\b(?:AB|HB|KB|Oy|Oyj|Ltd|Inc|Aktiebolag|Stiftelse|Group|& Co)\b")
+
+
+# a sentence that tells the background, not the matter: what was before ("innan dess hade han hemtjänst från X",
+# "she used to live on X"), or a service said to be fine ("där fungerar det", "is not the problem")
+BACKGROUND = re.compile(
+    r"\b(?:innan dess|innan (?:han|hon|hen|vi|de|jag) flyttade|förut hade|tidigare hade|hade tidigare|bodde|"
+    r"fungerar det bra|där fungerar det|fungerar bra|fungerade det bra|fungerade bra|är inte problemet|"
+    r"before that|used to|previously|formerly|lived|works well|is fine|is ok|is okay|not the problem|"
+    r"ennen sitä|aiemmin)\b", re.I)
+# what was not chosen or was left: from the marker to the next "to"/"till" or comma ("valde X i stället för Y",
+# "switched from Y to X")
+_INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt från|flyttade från|instead of|"
+                      r"switched from|moved from|changed from|sen sijaan)\b(.*?)(?=\b(?:till|to)\b|[,;:.!?\n]|$)",
+                      re.I)
+# a landmark: a place named to say where another service is ("förskolan vid X", "a preschool near X")
+_LANDMARK = re.compile(r"\b(?:vid|nära|bredvid|intill|near|next to|close to|lähellä|vieressä)\s*\(?\s*$", re.I)
+# an area named as the office a writer deals with: "skickat ansökan till X", "ringt X", "a letter from X"
+_OFFICE = re.compile(r"\b(?:till|från|hos|ringde|ringt|mejlat|mailat|to|from|at|called|phoned)\s*$", re.I)
+_WHERE = re.compile(r"\s+(?:(?:i|in|på|at|vid)\s+)?", re.I)
+BACKGROUND_FACTOR = 0.25
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _background(text: str) -> list[tuple[int, int]]:
+    """The spans that tell the background: whole sentences, and what was not chosen."""
+    spans, start = [], 0
+    for m in list(_SENTENCE.finditer(text)) + [None]:
+        end = m.start() if m else len(text)
+        if BACKGROUND.search(text, start, end):
+            spans.append((start, end))
+        start = m.end() if m else end
+    spans += [(m.start(), m.end()) for m in _INSTEAD.finditer(text)]
+    return spans
 
 
 @dataclass(frozen=True)
@@ -98,10 +132,18 @@ def unit_terms(org: Organization) -> tuple[Term, ...]:
     for word, units in proper.items():
         if len(used[word]) == 1:  # a word in two units' names or places names neither
             terms.append(Term(next(iter(units)), word, "name", NAME_WEIGHT, capitalized=True, compounds=False))
+        else:  # ... but an area several units serve ("Vasastan") says a little for each of them
+            for unit_id in sorted(used[word]):
+                terms.append(Term(unit_id, word, "area", AREA_WEIGHT, capitalized=True, compounds=False))
     return tuple(terms)
 
 
-def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[float, Unit, list[str]]]:
+SUBJECT_FACTOR = 1.5  # the subject line is the writer's own summary of the matter
+REPEAT_BONUS = 0.25  # each further mention of a unit's term, at most two
+
+
+def unit_scores(text: str, org: Organization, language: str = "", subject_end: int = 0
+                ) -> list[tuple[float, Unit, list[str]]]:
     """Every unit with its score and the cues that gave it, best first.
 
     All terms of all units are found first; where matches overlap, the longest
@@ -116,17 +158,55 @@ def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[
                             finnish=finnish):
             matches.append((m, term))
     kept = {id(m) for m in morph.longest(m for m, _ in matches)}
+    background = _background(text)
+    keyword_units = {t.unit_id for m, t in matches if t.kind == "keyword" and id(m) in kept and
+                     not any(a <= m.start < b for a, b in background)}
+    districts = {u.id for u in org.units if u.district is not None}
+    named = [(o, t) for o, t in matches if t.kind in ("place", "name") and id(o) in kept]
+
+    def weight(m: morph.Match, term: Term) -> tuple[float, str]:
+        """The term's weight here, and why it is less when it is."""
+        if any(a <= m.start < b for a, b in background):
+            return term.weight * BACKGROUND_FACTOR, " (background)"
+        if term.kind in ("place", "name"):
+            before = text[max(0, m.start - 60): m.start]
+            if _LANDMARK.search(before) and any(
+                    t.kind == "keyword" and t.unit_id != term.unit_id and 0 < m.start - o.end <= 40
+                    for o, t in matches):
+                return term.weight * BACKGROUND_FACTOR, " (landmark)"
+            # a unit named by its own place and where it is: "daglig verksamhet i Ektorp" (a place of one unit
+            # followed by another's place); a generic service word before a place is not enough ("hemtjänsten
+            # på Omsorgsgruppen" is the provider's)
+            service = {t.unit_id for o, t in named if o.end < m.start and _WHERE.fullmatch(text, o.end, m.start)} \
+                if term.kind == "place" or term.capitalized else set()
+            if service and term.unit_id not in service:
+                return term.weight * BACKGROUND_FACTOR, " (where another service is)"
+            if term.unit_id in districts and term.unit_id not in keyword_units and not _OFFICE.search(before):
+                # an area's name alone is where someone lives or another service is, not the district's office
+                return term.weight * BACKGROUND_FACTOR, " (area only)"
+        if m.start < subject_end:
+            return term.weight * SUBJECT_FACTOR, " (subject)"
+        return term.weight, ""
+
     scores: dict[str, float] = {}
     cues: dict[str, list[str]] = {}
     seen: set[tuple[str, str]] = set()
     spans: dict[tuple[str, int, int], float] = {}  # two terms of one unit on the same words count once
-    for m, term in sorted(matches, key=lambda mt: -mt[1].weight):
-        if id(m) not in kept or (term.unit_id, term.term) in seen or (term.unit_id, m.start, m.end) in spans:
+    weighed = [(m, term, *weight(m, term)) for m, term in matches if id(m) in kept]
+    repeats: dict[tuple[str, str], int] = {}
+    for m, term, w, why in sorted(weighed, key=lambda mt: -mt[2]):
+        if (term.unit_id, term.term) in seen and (term.unit_id, m.start, m.end) not in spans and not why:
+            # the unit's term said again: what a text keeps coming back to is its matter
+            n = repeats[(term.unit_id, term.term)] = repeats.get((term.unit_id, term.term), 0) + 1
+            if n <= 2:
+                scores[term.unit_id] += REPEAT_BONUS * min(term.weight, 1.0)
+            continue
+        if (term.unit_id, term.term) in seen or (term.unit_id, m.start, m.end) in spans:
             continue
         seen.add((term.unit_id, term.term))
-        spans[(term.unit_id, m.start, m.end)] = term.weight
-        scores[term.unit_id] = scores.get(term.unit_id, 0.0) + term.weight
-        cues.setdefault(term.unit_id, []).append(f"{term.kind}:{term.term}")
+        spans[(term.unit_id, m.start, m.end)] = w
+        scores[term.unit_id] = scores.get(term.unit_id, 0.0) + w
+        cues.setdefault(term.unit_id, []).append(f"{term.kind}:{term.term}{why}")
     scored = []
     for unit in org.units:
         if unit.id in scores:
@@ -135,9 +215,11 @@ def unit_scores(text: str, org: Organization, language: str = "") -> list[tuple[
     return scored
 
 
-def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None) -> Routing:
-    """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so)."""
-    scored = unit_scores(text, org, classification.language)
+def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None,
+               subject_end: int = 0) -> Routing:
+    """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so); the text's
+    first `subject_end` characters are the subject line."""
+    scored = unit_scores(text, org, classification.language, subject_end)
     unit: Unit | None = None
     cues: list[str] = []
     if unit_id is not None and org.unit(unit_id) is not None:
@@ -178,7 +260,8 @@ class Route:
         if mail.form is not None:
             routing = route_text(mail.form.text, ctx.org, mail.classification, mail.form.unit_id)
         else:
-            routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification)
+            routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification,
+                                 subject_end=len(p.subject))
         flags = list(mail.classification.flags)
         if routing.handler_role == "provider" or (
             routing.unit_id and (u := ctx.org.unit(routing.unit_id)) and u.provider
