@@ -233,7 +233,8 @@ class ServiceSettings(_Model):
     # a mail due in the outbox and not sent for this long makes the outbox "stuck": /healthz fails and
     # the registrar (and operations_address) is told once, as of an outage
     outbox_stuck_minutes: float = 30.0
-    # processes that parse messages while the service writes the previous ones (default: 1 with 2 cores or more)
+    # processes that parse (and classify, route, de-identify) messages while the service writes the previous
+    # ones (default: 1 with 2 cores or more)
     parse_processes: int | None = None
 
     @field_validator("timezone")

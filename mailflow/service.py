@@ -46,7 +46,8 @@ from mailflow.errors import ConfigError, DuplicateMessage, MailboxError, StoreEr
 from mailflow.jobs import Jobs
 from mailflow.model import Mail, MailboxRole, Outcome, Parsed, Source
 from mailflow.observe import NullReporter, Reporter
-from mailflow.pipeline.parse import header_message_id, parse_bytes, parse_many
+from mailflow.pipeline import ahead
+from mailflow.pipeline.parse import header_message_id, parse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -378,28 +379,35 @@ class Service:
 
         size = self.batch_size()
         pool = self._parser() if len(uids) >= POOL_FROM else None
-        pending: tuple[list[Fetched], Future[list[Parsed | str]] | None] | None = None
+        pending: tuple[list[Fetched], Future[tuple[list[Parsed | str], list[ahead.Entry]]] | None] | None = None
 
-        def start(batch: list[Fetched]) -> tuple[list[Fetched], Future[list[Parsed | str]] | None]:
-            """Parsing of a batch begins in the parsing process while the previous one is written."""
+        def start(batch: list[Fetched]) -> tuple[list[Fetched], Future[tuple[list[Parsed | str], list[ahead.Entry]]] | None]:
+            """Parsing of a batch, and the pure steps on it, begin in the parsing process while the previous
+            batch is written."""
             if pool is None or any(f.too_large or len(f.raw) > POOL_MAX_BYTES for f in batch):
                 return batch, None
             try:
-                return batch, pool.submit(parse_many, [f.raw for f in batch])
+                return batch, pool.submit(ahead.parse_and_work_out, [f.raw for f in batch], ahead.org_blob(w.org))
             except (BrokenProcessPool, RuntimeError):
                 return batch, None
 
-        def finish(item: tuple[list[Fetched], Future[list[Parsed | str]] | None]) -> None:
+        def finish(item: tuple[list[Fetched], Future[tuple[list[Parsed | str], list[ahead.Entry]]] | None]) -> None:
             nonlocal done
             batch, future = item
             parsed: list[Parsed | str | None] | None = None
+            entries: list[ahead.Entry] = []
             if future is not None:
                 try:
-                    parsed = list(future.result())
+                    result, entries = future.result()
+                    parsed = list(result)
                 except (BrokenProcessPool, OSError, RuntimeError) as exc:  # parsed here instead
                     log.warning("event=parser_process_failed error=%s", type(exc).__name__)
                     self._close_parser()
-            commit(batch, parsed)
+            ahead.install(entries)
+            try:
+                commit(batch, parsed)
+            finally:
+                ahead.remove(entries)
             self.file(w, box, done)
             done = []
 

@@ -80,3 +80,46 @@ def test_run_watches_reconnects_and_stops_cleanly_on_sigterm(make_world) -> None
     assert "event=watching mailbox=nacka:complaints idle=False" in err  # offered, but switched off
     assert "event=watching mailbox=norrmalm:complaints idle=True" in err
     assert len(world.mailbox("karl.ek@example.com")) == 1
+
+
+async def test_a_burst_worked_out_ahead_in_the_parsing_process_registers_what_the_pipeline_computes(
+        world: World) -> None:
+    """A burst (more than POOL_FROM messages) is parsed, classified, routed and de-identified ahead in the
+    parsing process; the register holds exactly what the pipeline computes on its own."""
+    import json
+    from typing import Any
+
+    from mailflow.model import Mail
+    from mailflow.pipeline import ahead
+    from mailflow.pipeline.classify import Classify
+    from mailflow.pipeline.deidentify import Deidentify
+    from mailflow.pipeline.parse import parse_bytes
+    from mailflow.pipeline.route import Route
+    from mailflow.service import POOL_FROM
+
+    corpus = ROOT / "tests" / "corpus_blind2"
+    labels = [json.loads(line) for line in (corpus / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    raws = [(corpus / lab["file"]).read_bytes() for lab in labels if lab["org"] == "norrmalm"][: POOL_FROM + 6]
+    for raw in raws:
+        world.deliver(mails.NORRMALM, raw)
+    org = world.org("norrmalm")
+    ctx: Any = ahead._OrgOnly(org)
+    expected = {}
+    for raw in raws:
+        p = parse_bytes(raw)
+        assert not isinstance(p, str)
+        m = Mail(source=None, raw=raw, parsed=p)  # type: ignore[arg-type]  (no source needed)
+        for step in (Classify(), Route(), Deidentify()):
+            m = step.run(m, ctx)
+        assert m.classification is not None and m.routing is not None
+        expected[p.message_id] = (m.classification.kind.value, m.routing.unit_id, m.clean_text)
+    before = ahead.used["results"]
+    report = await world.run_once()
+    assert report.outcomes["registered"] == len(raws), report
+    assert ahead.used["results"] - before >= 4 * len(raws)  # the results were taken, not computed again
+    got = {}
+    for c in world.cases():
+        case = world.case(c["ref"])
+        first = next(m for m in case["messages"] if m["direction"] == "in")
+        got[first["message_id"]] = (case["kind"], case["unit"], first["text"])
+    assert got == expected

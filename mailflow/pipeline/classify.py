@@ -16,6 +16,7 @@ from mailflow.config import Organization
 from mailflow.model import Classification, Kind, Mail, Parsed
 from mailflow.nlp import conduct, morph, sarah
 from mailflow.pipeline import Context
+from mailflow.pipeline.ahead import ahead
 
 _NOREPLY = ("noreply", "no-reply", "donotreply", "do-not-reply", "ingen-svar", "inget-svar")
 _ANON_DOMAINS = ("anonymousemail.me", "guerrillamail.com", "sharklasers.com", "mailinator.com",
@@ -171,6 +172,7 @@ def _not_complaining(body: str) -> set[str]:
     return denied - said
 
 
+@ahead("classify_text")
 def classify_text(text: str, subject: str, org: Organization, writer: tuple[str, ...] = ()) -> Classification:
     """The kind, flags and language of a writer's words (pure; flags from text only).
 

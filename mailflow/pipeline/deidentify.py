@@ -20,6 +20,7 @@ from mailflow.model import Mail, Person
 from mailflow.nlp import morph, staff
 from mailflow.nlp import names as names_mod
 from mailflow.pipeline import Context
+from mailflow.pipeline.ahead import ahead
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # 10 or 12 digits, optional separator before the last four
@@ -61,6 +62,7 @@ def _looks_like_pnr(digits: str) -> bool:
     return 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
 
 
+@ahead("scrub")
 def scrub(text: str, names: tuple[str, ...] = (), people: tuple[tuple[str, str], ...] = ()) -> str:
     """The text with personal data replaced by placeholders.
 
@@ -151,6 +153,7 @@ _KIN_NAME = re.compile(
     r"tytär|tyttäreni|poika|poikani|äiti|äitini|isä|isäni)\s+([A-ZÅÄÖ][a-zåäöéü]{1,})\b")
 
 
+@ahead("third_parties")
 def third_parties(text: str, org: Organization, writer: tuple[str, ...], about_employee: bool) -> tuple[
         tuple[str, str], ...]:
     """The other people named in a text with their placeholders: an employee singled out by role and

@@ -15,6 +15,7 @@ from mailflow.config import Organization, Unit
 from mailflow.model import Classification, Mail, Routing
 from mailflow.nlp import morph
 from mailflow.pipeline import Context
+from mailflow.pipeline.ahead import ahead
 
 PLACE_WEIGHT = 3.0
 NAME_WEIGHT = 3.0
@@ -215,6 +216,7 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
     return scored
 
 
+@ahead("route_text")
 def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None,
                subject_end: int = 0) -> Routing:
     """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so); the text's
