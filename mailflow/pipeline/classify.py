@@ -130,10 +130,13 @@ def lex_sarah(body: str, org: Organization, kind: Kind) -> tuple[list[str], bool
             return cues + [f"lex_sarah:no word of care; {first} not enough"], False
     if weak and not lexicon.matches(body, lexicon.CARE):  # a weak sign needs care said in plain words
         weak = []
-    if kind is Kind.PRAISE or lexicon.matches(body, sarah.MINOR):
-        # thanks for how it was handled, or "nothing serious": only grave misconduct still counts
+    handled = sarah.handled(body)
+    if kind is Kind.PRAISE or lexicon.matches(body, sarah.MINOR) or handled:
+        # thanks for how it was handled, "nothing serious", or the staff did right: only grave misconduct counts
         found = [c for c in found if c.kind in sarah.GRAVE]
         weak = []
+        if handled and not (asserted or found):
+            cues.append(f"lex_sarah:handled by the staff ({handled}); only grave misconduct counts")
     fired = asserted + [str(c) for c in found] + weak
     if fired:
         where = [f"lex_sarah:care ({care[0]})"] if care else []
