@@ -154,7 +154,8 @@ KINDS: tuple[MisconductKind, ...] = (
     MisconductKind(
         # remarks or messages about a person's body from the one who should support them
         "sexual remarks",
-        alone=("sexuella anspelningar", "sexual remarks", "sexual comments", "sexual messages", "seksuaalisia viestejä"),
+        alone=("sexuella anspelningar", "sexual remarks", "sexual comments", "sexual messages",
+               "seksuaalisia viestejä"),
         act=("kropp", "bröst", "body", "bodies", "vartalo", "kehosta", "kehostaan"),
         given=("kommentar", "kommenter", "sms", "meddelande", "skriver till", "skickar", "comment", "message", "texts ",
                "texting", "texted", "viest", "kommentoi", "tekstiviest"),
@@ -166,7 +167,9 @@ KINDS: tuple[MisconductKind, ...] = (
                "tagit pengar", "tar pengar", "lånat pengar", "lånar pengar", "lånade pengar", "pengar försvinner",
                "pengar har försvunnit", "pengarna saknas", "det saknas pengar", "fattas pengar", "pengar försvunnit",
                "stole ", "stolen", "steal", "theft", "thief", "took money", "taken money", "borrowed money",
-               "money has gone", "money missing", "money is missing", "embezzl", "varasti", "varastan", "varastet", "varastiv", "varastaa", "varkau", "vei rahaa",
+               "money has gone", "money missing", "money is missing", "embezzl", "varasti", "varastan", "varastet",
+               "varastiv", "varastaa", "varkau",
+               "vei rahaa",
                "vienyt rahaa", "lainasi rahaa", "rahaa puuttuu", "rahaa on kadonnut"),
         act=("pengar", "pengarna", "kontant", "sedlar", "sedel", "femhundralapp", "hundralapp",
              "tusenlapp", "fickpengar", "kassan", "plånbok", "handväska", "handbag", "bankkort", "kortet",
