@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from mailflow.config import Organization, Unit
 from mailflow.model import Classification, Mail, Routing
-from mailflow.nlp import morph
+from mailflow.nlp import districts, morph
 from mailflow.pipeline import Context
 
 PLACE_WEIGHT = 3.0
@@ -249,6 +249,52 @@ def route_text(text: str, org: Organization, classification: Classification, uni
     return Routing(unit.id, dept, unit.manager, "unit", tuple(cues), unit.manager)
 
 
+def _area_words(texts: list[str]) -> set[str]:
+    words: set[str] = set()
+    for text in texts:
+        for w in morph.TOKEN.findall(text):
+            low = w.lower()
+            words.add(low)
+            if low.endswith("s") and len(low) > 4:  # "Norrmalms stadsdelsförvaltning": Norrmalm
+                words.add(low[:-1])
+    return words
+
+
+@lru_cache(maxsize=32)
+def own_areas(org: Organization) -> frozenset[str]:
+    """The words of the organization's own names and its own units' names and places (not the areas of the
+    other districts some of its units forward to)."""
+    texts = [org.name, org.id]
+    for unit in org.units:
+        if unit.district is None:
+            texts += [unit.name, *unit.places] + ([unit.provider.name] if unit.provider else [])
+    return frozenset(_area_words(texts))
+
+
+def elsewhere(text: str, org: Organization, routing: Routing) -> tuple[Routing, list[str]]:
+    """Another district or municipality named as responsible (`nlp.districts`): the case is theirs. Where one of
+    the organization's units forwards that matter to that district (its own keyword said) it stays with that unit;
+    else no unit of ours fits, and it goes to triage to be passed on."""
+    found = districts.responsible_elsewhere(text, own_areas(org))
+    if not found:
+        return routing, []
+    areas = [a for a, _ in found]
+    unit = org.unit(routing.unit_id) if routing.unit_id else None
+    if unit is not None and unit.district is not None:
+        theirs = _area_words([unit.district.name, unit.name, *unit.places])
+        if any(a.lower() in theirs for a in areas) and any(c.startswith("keyword:") for c in routing.cues):
+            return routing, [f"other_district:{areas[0]} (forwarded by {unit.id})"]
+    tied = [a for a, n in found if n]
+    # a unit of ours named by its place or name outweighs an area only said beside a service, or tied to one only
+    # once; a service tied to our own area ("äldreomsorgen i Nacka") outweighs any
+    ours = any(c.startswith(("place:", "name:")) and c.partition(" (")[2] in ("", "subject)") for c in routing.cues)
+    if districts.own_named(text, own_areas(org)) or (ours and sum(n for _, n in found) < 2):
+        return routing, []
+    cue = f"other_district:{(tied or areas)[0]} named as responsible; no unit of ours fits"
+    triage = Routing(None, None, org.registrar, "triage", routing.cues + (cue,), None)
+    return triage, [cue]
+
+
 class Route:
     name = "route"
 
@@ -262,7 +308,15 @@ class Route:
         else:
             routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification,
                                  subject_end=len(p.subject))
+        text = mail.form.text if mail.form is not None else f"{p.subject}\n{p.words or p.text}"
+        routing, district_cues = elsewhere(text, ctx.org, routing)
         flags = list(mail.classification.flags)
+        cues = mail.classification.cues + tuple(district_cues)
+        if district_cues and routing.unit_id is None:
+            flags.append("other_district")
+            if "lex_sarah" in flags:  # care given by another organization: its own Lex Sarah, reached by forwarding
+                flags.remove("lex_sarah")
+                cues += ("lex_sarah:care of another organization; passed on to it",)
         if routing.handler_role == "provider" or (
             routing.unit_id and (u := ctx.org.unit(routing.unit_id)) and u.provider
         ):
@@ -271,7 +325,6 @@ class Route:
             flags.append("other_district")
         unit = ctx.org.unit(routing.unit_id)
         department = ctx.org.department(unit.department) if unit else None
-        cues = mail.classification.cues
         if "lex_sarah" in flags and department is not None and not department.care:
             # Lex Sarah is for care under SoL and LSS; a preschool's or a park's case is the unit's
             flags.remove("lex_sarah")
