@@ -37,7 +37,8 @@ BACKGROUND = re.compile(
     r"\b(?:innan dess|innan (?:han|hon|hen|vi|de|jag) flyttade|förut hade|tidigare hade|hade tidigare|bodde|"
     r"fungerar det bra|där fungerar det|fungerar bra|fungerade det bra|fungerade bra|är inte problemet|"
     r"before that|used to|previously|formerly|lived|works well|is fine|is ok|is okay|not the problem|"
-    r"ennen sitä|aiemmin)\b", re.I)
+    r"ennen sitä|aiemmin|när (?:hon|han|hen|de|jag|vi) hade|when (?:she|he|they|I|we) had|förra året|i fjol|"
+    r"last year|viime vuonna)\b", re.I)
 # what was not chosen or was left: from the marker to the next "to"/"till" or comma ("valde X i stället för Y",
 # "switched from Y to X")
 _INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt från|flyttade från|instead of|"
@@ -215,11 +216,38 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
     return scored
 
 
+# the organization's own service said in so many words ("stadens egen hemtjänst", "kommunal hemtjänst", "the
+# city's own home care"): a provider named beside it is a comparison or an option, not the one complained about
+OWN_SERVICE = re.compile(
+    r"\b(?:stadens|kommunens|stadsdelens|stadsdelsförvaltningens|förvaltningens)\s+(?:egen\s+|egna\s+)?\w+|"
+    r"\b(?:kommunal|kommunala|kommunalt|kommunens egen|stadens egen)\s+\w+|"
+    r"\b(?:från|hos|av|i)\s+(?:staden|kommunen|stadsdelen|stadsdelsförvaltningen)\b|"
+    r"\b(?:the\s+)?(?:city's|council's|municipality's|district's)\s+(?:own\s+)?\w+|"
+    r"\bmunicipal\s+\w+|\b(?:from|by|with)\s+the\s+(?:city|council|municipality|district)\b|"
+    r"\b(?:kaupungin|kunnan)\s+(?:oma\w*\s+)?\w+", re.I)
+
+
+def _own_service_first(text: str, org: Organization, scored: list[tuple[float, Unit, list[str]]]
+                       ) -> list[tuple[float, Unit, list[str]]]:
+    """Where the text says the organization's own service and one of its own units of that service matched by
+    keyword, the providers' scores count as background."""
+    background = _background(text)  # "when she had the city's own home care last year" is the past
+    said = next((m for m in OWN_SERVICE.finditer(text) if not any(a <= m.start() < b for a, b in background)), None)
+    if not said or not any(u.provider is not None for _, u, _ in scored):
+        return scored
+    if not any(u.provider is None and any(c.startswith("keyword:") for c in cues) for _, u, cues in scored):
+        return scored
+    out = [(score * BACKGROUND_FACTOR, u, cues + [f"own service said ({said.group(0)})"]) if u.provider else
+           (score, u, cues) for score, u, cues in scored]
+    out.sort(key=lambda s: -s[0])
+    return out
+
+
 def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None,
                subject_end: int = 0) -> Routing:
     """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so); the text's
     first `subject_end` characters are the subject line."""
-    scored = unit_scores(text, org, classification.language, subject_end)
+    scored = _own_service_first(text, org, unit_scores(text, org, classification.language, subject_end))
     unit: Unit | None = None
     cues: list[str] = []
     if unit_id is not None and org.unit(unit_id) is not None:
