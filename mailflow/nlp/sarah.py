@@ -288,7 +288,8 @@ KINDS: tuple[MisconductKind, ...] = (
         given=("ingen märkte", "ingen har märkt", "ingen * märkt", "ingen reagera", "ingen har reagerat",
                "utan att någon", "ingen hjälp", "inte fått hjälp", "får ingen hjälp", "inte fått mat", "får ingen mat",
                "nobody noticed", "no one noticed", "nobody reacted", "no one reacted", "without anyone", "no help",
-               "not given food", "kukaan ei huomannut", "kukaan ei reagoinut", "ei saa apua", "ei saanut apua"),
+               "not given food", "ingen hjälper", "nobody helps", "no one helps", "kukaan ei huomannut",
+               "kukaan ei reagoinut", "kukaan ei auta", "ei saa apua", "ei saanut apua"),
     ),
     MisconductKind(
         "meals not given",

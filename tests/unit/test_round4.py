@@ -1,0 +1,137 @@
+"""Round 4 of issue 12: the patterns the third blind corpus showed, each with examples of our own.
+
+The organization is Storvik of `test_generalize` (its own units, keywords and providers), so that
+nothing here leans on the shipped configuration's words.
+"""
+
+from __future__ import annotations
+
+from mailflow.nlp import districts, sarah
+from mailflow.pipeline.classify import classify_text
+from mailflow.pipeline.route import elsewhere, own_areas, route_text
+from tests.unit.test_generalize import ORG
+
+
+def _sarah(text: str) -> bool:
+    return "lex_sarah" in classify_text(text, "", ORG).flags
+
+
+# -- Lex Sarah: what is not misconduct toward someone in care --------------------------------
+
+
+def test_weight_lost_with_a_dietitian_following_it_is_no_lex_sarah() -> None:
+    assert not _sarah("Pappa på Lunden har tappat fem kilo i höst. Dietisten följer honom och han väger sig "
+                      "varje vecka, men jag önskar godare kvällsmat.")
+
+
+def test_weight_lost_that_nobody_noticed_is_neglect() -> None:
+    assert _sarah("Pappa på boendet har tappat fem kilo på en månad och ingen märkte något förrän jag kom.")
+
+
+def test_a_meal_moved_without_asking_is_not_a_meal_withheld() -> None:
+    assert not _sarah("Boendet ändrade middagen till klockan fyra utan att fråga de boende.")
+    assert not _sarah("The carers make her dinner without washing their hands in the home care.")
+
+
+def test_a_meal_not_given_is_still_neglect() -> None:
+    assert _sarah("Mamma har hemtjänst och blev utan middag i går, ingen kom.")
+
+
+def test_not_being_told_is_information_not_harm() -> None:
+    assert not _sarah("Han blev akut inlagd på sjukhus från boendet och jag har inte fått veta något.")
+
+
+def test_a_dose_that_was_not_missed_is_no_medication_error() -> None:
+    assert not _sarah("Dosetten till hemtjänsten kom inte, men sjuksköterskan ordnade medicinen samma dag "
+                      "så han missade ingen dos.")
+    assert _sarah("Hemtjänsten glömde hans medicin två dagar i rad.")
+
+
+def test_staff_said_to_have_handled_it_right_leave_only_grave_misconduct() -> None:
+    assert sarah.handled("Personalen agerade helt korrekt och ringde ambulans.")
+    assert not _sarah("Mamma föll på boendet. Personalen agerade helt korrekt, men ingen ringde mig förrän "
+                      "efter fyra timmar.")
+    # a theft stays Lex Sarah whatever else went right
+    assert _sarah("Personalen agerade korrekt när hon föll, men en vårdare på boendet har stulit hennes pengar.")
+
+
+def test_handled_right_denied_is_not_reassurance() -> None:
+    assert sarah.handled("Ingen tillsyn är dokumenterad efter midnatt.") == ""
+    assert sarah.handled("De har inte agerat korrekt.") == ""
+
+
+def test_a_finnish_storeroom_is_no_theft() -> None:
+    assert not _sarah("Poikani on päivätoiminnassa ja hän oli yksin varastossa koko päivän.")
+    assert _sarah("Kotihoidon työntekijä varasti äidin rahat.")
+
+
+def test_remarks_about_a_clients_body_are_sexual_misconduct() -> None:
+    assert _sarah("Hans boendestödjare skickar sms till honom på nätterna med kommentarer om hans kropp.")
+
+
+# -- other_district: another district or municipality named as the one responsible ----------
+
+
+def _elsewhere(text: str) -> tuple[str | None, list[str]]:
+    routing = route_text(text, ORG, classify_text(text, "", ORG))
+    routing, cues = elsewhere(text, ORG, routing)
+    return routing.unit_id, cues
+
+
+def test_home_care_from_another_municipality_goes_to_triage_flagged() -> None:
+    unit, cues = _elsewhere("Min pappa bor i Huddinge och har hemtjänst från Huddinge kommun. De kommer aldrig "
+                            "i tid.")
+    assert unit is None and cues and "Huddinge" in cues[0]
+
+
+def test_a_service_on_another_stockholm_district_in_english() -> None:
+    unit, cues = _elsewhere("The preschool on Bromma my son attends has had no teacher for weeks.")
+    assert unit is None and cues
+
+
+def test_a_finnish_case_ending_on_the_area_is_the_area() -> None:
+    assert districts.responsible_elsewhere("Poikani koulussa Solnassa ei ole opettajaa.", own_areas(ORG))
+
+
+def test_where_the_writer_lives_grew_up_or_moved_from_is_not_responsible() -> None:
+    own = own_areas(ORG)
+    assert districts.responsible_elsewhere("Jag bor på Östermalm och mamma har hemtjänsten i Storvik.", own) == []
+    assert districts.responsible_elsewhere("Jag växte upp i Täby. Hemtjänsten är bra.", own) == []
+    assert districts.responsible_elsewhere("Vi flyttade från en gruppbostad i Solna till Storvik i maj.", own) == []
+
+
+def test_a_comparison_or_a_service_said_to_work_is_not_responsible() -> None:
+    own = own_areas(ORG)
+    assert districts.responsible_elsewhere("På förskolan i Bromma där min systerson går har de tre pedagoger.",
+                                           own) == []
+    assert districts.responsible_elsewhere("Hemtjänsten i Solna har fungerat bra för oss.", own) == []
+    assert districts.responsible_elsewhere("A playground like the one in Täby would be great.", own) == []
+
+
+def test_our_unit_named_by_place_keeps_the_case_when_another_area_is_said_once() -> None:
+    unit, cues = _elsewhere("Vård- och omsorgsboendet Lunden borde ha terapihundar, vi besöker boenden i Solna.")
+    assert unit == "lunden" and cues == []
+
+
+def test_our_own_area_tied_to_the_service_keeps_the_case() -> None:
+    unit, cues = _elsewhere("Varför svarar ingen på hemtjänsten i Storvik? I Solna kommun svarar de direkt.")
+    assert cues == []
+
+
+# -- a provider beside the organization's own service said in so many words -----------------
+
+
+def test_a_provider_named_as_an_option_beside_the_own_service_does_not_take_the_case() -> None:
+    text = "The council's own home care is late every day. We are thinking of switching to Attendo."
+    assert route_text(text, ORG, classify_text(text, "", ORG)).unit_id == "hemtjanst"
+
+
+def test_a_provider_complained_about_keeps_the_case() -> None:
+    text = "Hemtjänsten från Attendo kommer aldrig i tid till mamma."
+    assert route_text(text, ORG, classify_text(text, "", ORG)).unit_id == "attendo"
+
+
+def test_the_own_service_in_the_past_does_not_move_a_provider_case() -> None:
+    text = ("Mamma har hemtjänst från Attendo sedan i vår och de kommer sent. "
+            "When she had the council's own home care last year it worked.")
+    assert route_text(text, ORG, classify_text(text, "", ORG)).unit_id == "attendo"
