@@ -47,7 +47,8 @@ _RESIDENCE = re.compile(
 _BACKGROUND = re.compile(
     r"\b(?:innan dess|innan (?:jag|vi|hon|han|hen|de) |förut|tidigare|bodde|hade (?:jag|vi|hon|han) |used to|"
     r"previously|formerly|before that|before (?:I|we|she|he|they) |lived|aiemmin|ennen|"
-    r"fungerar (?:det )?bra|fungerade (?:det )?bra|fungerat (?:det )?bra|har varit bra|varit jättebra|inget att klaga|inte klaga på|"
+    r"fungerar (?:det )?bra|fungerade (?:det )?bra|fungerat (?:det )?bra|har varit bra|varit jättebra|"
+    r"inget att klaga|inte klaga på|"
     r"works well|worked well|has been good|have been good|no complaints|toimii hyvin|ei valittamista)\b", re.I)
 _MOVED_FROM = re.compile(r"\b(?:flyttade|flyttat|flyttar|moved|muutin|muutimme|muutti)\b[^.!?\n]{0,40}?\b(?:från|from)\s+"
                          r"([^.!?\n]{0,60})", re.I)
