@@ -22,6 +22,7 @@ _ANON_DOMAINS = ("anonymousemail.me", "guerrillamail.com", "sharklasers.com", "m
                  "10minutemail.com", "anonaddy.me", "temp-mail.org", "yopmail.com")
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ANON_NAMES = re.compile(r"^\W*(?:anonym|anonymous|anonyymi|nimetön|okänd|unknown|ingen|no name|utan namn)\b", re.I)
 
 
@@ -44,6 +45,17 @@ def has_reply_address(p: Parsed) -> tuple[bool, str]:
     if "anonym" in p.from_.email.partition("@")[0] and not p.reply_to:
         return False, "anonymous:anonymizing address"
     return True, ""
+
+
+def reply_address(p: Parsed) -> tuple[bool, str]:
+    """`has_reply_address`, and a sender who cannot be answered (a no-reply work address) but gives a usable
+    address in the text ("svara till min privata adress: ...") can be: the cue says so."""
+    ok, cue = has_reply_address(p)
+    if ok or p.from_ is None or _ANON_NAMES.match(p.from_.name or ""):
+        return ok, cue
+    if any(_usable(a.lower()) for a in _EMAIL.findall(p.words or p.text)):
+        return True, f"anonymous:not so, a reply address in the text ({cue.partition(':')[2]})"
+    return ok, cue
 
 
 def _usable(email: str) -> bool:
@@ -153,6 +165,19 @@ def writer_names(p: Parsed) -> tuple[str, ...]:
     return name_parts(display) + signature_names(own) + greeting_names(own)
 
 
+# a form's field answered no ("Vill vara anonym: nej", "Anonymous: no"): no wish for anonymity
+_ANON_ANSWERED = re.compile(r"[^\n]*\b(?:anonym\w*|nimetön\w*)\s*[:?]\s*(?:nej|no|ei|false)\b[^\n]*", re.I)
+# signed with a word of anonymity as the last line ("Anonym", "En anonym anhörig", "Anonymous parent")
+_ANON_SIGNED = re.compile(r"(?:^|\n)\s*((?:en |an )?(?:anonym|anonymous|anonyymi|nimetön)\w*(?: \w+){0,2})\s*\Z",
+                          re.I)
+# asked for in other words: keep it anonymous, writing without a name, a reply that will not be read
+_ANON_ASKED = re.compile(
+    r"\b(?:keep|håll|hålla|behåll|pidä|pitäkää)\s+(?:\w+\s+){0,2}(?:anonym\w*|nimettöm\w*)|"
+    r"\b(?:skriver|skickar|writing|write|kirjoitan)\s+(?:\w+\s+){0,2}(?:utan (?:mitt )?namn|without (?:my |a )?name|"
+    r"ilman nimeä)|"
+    r"\b(?:jag kommer inte att|jag tänker inte|I will not|I won't|I'm not going to|en aio)\s+(?:\w+\s+)?"
+    r"(?:svara|läsa svar|reply|answer|read (?:any )?repl\w*|vastata)\b", re.I)
+
 # the words that name complaining itself
 _META = ("klagomål", "klaga", "klagar", "klagan", "complain", "complaint", "valitus", "valittaa", "valitan")
 _META_RE = re.compile(r"\b(?:klagomål\w*|klaga[rnt]?|klagan|complain\w*|valit\w*)", re.I)
@@ -232,7 +257,11 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
         flags.append("about_employee")
         cues += [f"about_employee:{w}" for w in direct[:3]]
         cues += singled[:3]
-    anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
+    anon = lexicon.matches(_ANON_ANSWERED.sub(" ", body), lexicon.ANONYMOUS + c.anonymous)
+    if not anon and (m := _ANON_SIGNED.search(text)):
+        anon = [f"signed {m.group(1).strip()}"]
+    if not anon and (m := _ANON_ASKED.search(body)):
+        anon = [m.group(0)]
     if anon and _THIRD_PERSON_WISH.search(body) and not re.search(
             r"\b(?:jag|i|minä|me|vi)\s+(?:\w+\s+){0,2}(?:vill|önskar|want|wish|would like|haluan|haluamme)\s+"
             r"(?:\w+\s+){0,3}(?:anonym|nimettöm)", body, re.I):
@@ -264,7 +293,9 @@ class Classify:
                                  cues=result.cues + ("anonymous:no contact on the form",))
             return replace(mail, classification=result)
         result = classify_text(p.words or p.text, p.subject, ctx.org, writer_names(p))
-        reachable, cue = has_reply_address(p)
+        reachable, cue = reply_address(p)
+        if reachable and cue:
+            result = replace(result, cues=result.cues + (cue,))
         if not reachable and "anonymous" not in result.flags:
             result = replace(result, flags=result.flags + ("anonymous",), cues=result.cues + (cue,))
         return replace(mail, classification=result)

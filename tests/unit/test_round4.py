@@ -135,3 +135,35 @@ def test_the_own_service_in_the_past_does_not_move_a_provider_case() -> None:
     text = ("Mamma har hemtjänst från Attendo sedan i vår och de kommer sent. "
             "When she had the council's own home care last year it worked.")
     assert route_text(text, ORG, classify_text(text, "", ORG)).unit_id == "attendo"
+
+
+# -- anonymous: said in other words, signed so, or a no-reply sender who gives an address ---------
+
+
+def _anon(text: str) -> bool:
+    return "anonymous" in classify_text(text, "", ORG).flags
+
+
+def test_keep_it_anonymous_and_writing_without_a_name_are_wishes_for_anonymity() -> None:
+    assert _anon("Could you keep my name anonymous, please? The home care is late every day.")
+    assert _anon("Jag skriver utan mitt namn eftersom mamma bor kvar på boendet.")
+    assert _anon("Gör något åt nattpersonalen. Jag kommer inte att svara på frågor om detta.")
+
+
+def test_signed_with_a_word_of_anonymity() -> None:
+    assert _anon("Hej,\nmaten på boendet är kall varje dag.\n\nEn anonym anhörig")
+
+
+def test_a_form_field_answered_no_is_no_wish_for_anonymity() -> None:
+    assert not _anon("Namn: Greta Holm\nTelefon: 070-000 00 00\nVill vara anonym: nej\n\nMaten är kall.")
+    assert not _anon("Name: Greta Holm\nAnonymous? No\n\nThe food is cold.")
+
+
+def test_a_no_reply_sender_who_gives_an_address_in_the_text_can_be_answered() -> None:
+    from mailflow.pipeline.classify import reply_address
+    from tests.unit.test_classify_route import parsed
+
+    ok, cue = reply_address(parsed("noreply-intranet@arbetsgivare.example.com",
+                                   "Skicka svaret till min privata adress: greta.holm@example.org\nMaten är kall."))
+    assert ok and "reply address in the text" in cue
+    assert reply_address(parsed("noreply-intranet@arbetsgivare.example.com", "Maten är kall."))[0] is False
