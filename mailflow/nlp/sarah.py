@@ -429,10 +429,12 @@ _NOT_GIVEN = re.compile(
     r"\bfick\s+(?:inte|aldrig)\s+(?:veta|reda|besked|svar)\b|\bfick\s+(?:inget|ingen)\s+(?:besked|svar|"
     r"information)\b|\b(?:not|never)\s+(?:been\s+)?(?:told|informed)\b|\bwasn't told\b|"
     r"\bei\s+(?:ole\s+)?saanut\s+(?:tietoa|vastausta|tietää)\b|"
-    r"\b(?:missade|missat|missades|glömde|glömt)\s+(?:aldrig\s+|inte\s+|ingen\s+|inga\s+|någon\s+)"
+    r"\b(?:missade|missat|missades|glömde|glömt)\s+(?:aldrig\s+|inte\s+|ingen\s+|inga\s+)"
     r"(?:\w+\s+)?(?:dos|doser|tablett|medicin)?|\b(?:ingen|inga)\s+(?:dos|doser|tabletter)\s+(?:har\s+)?"
-    r"(?:missats|missades|glömts|glömdes)|\b(?:did not|didn't|never)\s+miss|\bno doses?\s+(?:was|were)\s+missed|"
-    r"\butan att\b|\bwithout\s+\w+ing\b", re.I)
+    r"(?:missats|missades|glömts|glömdes)|\b(?:did not|didn't|never)\s+miss|\bno doses?\s+(?:was|were)\s+missed",
+    re.I)
+# "utan att fråga", "without washing": without doing something, not without food (for the bare "utan"/"without")
+_WITHOUT_DOING = re.compile(r"\butan att\b|\bwithout\s+\w+ing\b|\bilman että\b", re.I)
 
 # the legal words: count only where a sentence asserts them
 LEGAL = ("lex sarah", "missförhållande", "påtaglig risk", "påtagliga risker")
@@ -484,6 +486,8 @@ def _pair(text: str, kind: MisconductKind) -> str | None:
     step = 1 if kind.same_sentence else 2
     for i in range(len(parts)):
         window = _NOT_GIVEN.sub(" ", " ".join(parts[i: i + step]))
+        if "utan " in kind.given:
+            window = _WITHOUT_DOING.sub(" ", window)
         acts = lexicon.matches(window, kind.act)
         if not acts:
             continue
