@@ -167,3 +167,30 @@ def test_a_no_reply_sender_who_gives_an_address_in_the_text_can_be_answered() ->
                                    "Skicka svaret till min privata adress: greta.holm@example.org\nMaten är kall."))
     assert ok and "reply address in the text" in cue
     assert reply_address(parsed("noreply-intranet@arbetsgivare.example.com", "Maten är kall."))[0] is False
+
+
+# -- about_employee: a relative who sees someone is not that person's kin; Finnish words are no names --
+
+
+def test_a_worker_named_after_a_relative_saw_her_is_staff_not_kin() -> None:
+    from mailflow.nlp import staff
+
+    text = ("Mormor har hemtjänst. En ny tjej som heter Felicia började i maj, och sedan dess saknas pengar. "
+            "Mormor har sett Felicia i byrålådan.")
+    assert "Felicia" in [m.text for m in staff.mentions(text)]
+    assert "about_employee" in classify_text(text, "", ORG).flags
+
+
+def test_a_name_after_kin_and_a_preposition_is_kin() -> None:
+    from mailflow.nlp import staff
+
+    assert staff.mentions("Jag är mamma och god man till Vera, som har boendestöd.") == []
+
+
+def test_a_finnish_verb_at_the_start_of_a_sentence_is_no_name() -> None:
+    text = "Olen soittanut kotihoitoon kolme kertaa, kukaan ei vastaa."
+    assert "about_employee" not in classify_text(text, "", ORG).flags
+
+
+def test_sedatives_given_without_anyone_prescribing_them() -> None:
+    assert _sarah("En undersköterska på boendet ger de boende lugnande utan att någon läkare ordinerat det.")
