@@ -194,3 +194,22 @@ def test_a_finnish_verb_at_the_start_of_a_sentence_is_no_name() -> None:
 
 def test_sedatives_given_without_anyone_prescribing_them() -> None:
     assert _sarah("En undersköterska på boendet ger de boende lugnande utan att någon läkare ordinerat det.")
+
+
+# -- the writer's address: a street of two words, a street named in the signature without a number ----
+
+
+def test_a_street_name_of_two_words_with_a_number_is_an_address() -> None:
+    from mailflow.pipeline.deidentify import scrub
+
+    out = scrub("Hälsningar\nGreta Holm\nLinné allé 14\n", ("Greta", "Holm"))
+    assert "Linné allé 14" not in out and "[adress]" in out
+    assert "Storviks torg 3" not in scrub("Jag bor på Storviks torg 3.")
+
+
+def test_a_street_after_the_name_in_the_signature_is_an_address_and_words_stay() -> None:
+    from mailflow.pipeline.deidentify import scrub
+
+    out = scrub("Parken är fin men bänkarna är trasiga.\n\nGreta Holm, Lindvägen\n", ("Greta", "Holm"))
+    assert "Lindvägen" not in out and "bänkarna är trasiga" in out
+    assert "Lindvägen" in scrub("Vi gick längs Lindvägen till parken.")
