@@ -243,6 +243,14 @@ def _own_service_first(text: str, org: Organization, scored: list[tuple[float, U
     return out
 
 
+# the writer says the view is a general one, about policy, not about a service they or theirs receive
+GENERAL_VIEW = re.compile(
+    r"\b(?:en |min )?(?:allmän|generell|principiell)\w*\s+(?:åsikt|synpunkt|fråga|reflektion)|\bsom skattebetalare\b|"
+    r"\bjag är (?:själv )?inte (?:själv )?(?:brukare|kund|anhörig)|\b(?:a |my )?general (?:view|opinion|comment|point)|"
+    r"\bas a taxpayer\b|\bI am not (?:a )?(?:user|client|customer) myself|\byleinen mielipide|\bveronmaksajana\b",
+    re.I)
+
+
 def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None,
                subject_end: int = 0) -> Routing:
     """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so); the text's
@@ -253,6 +261,9 @@ def route_text(text: str, org: Organization, classification: Classification, uni
     if unit_id is not None and org.unit(unit_id) is not None:
         unit = org.unit(unit_id)
         cues = [f"unit:{unit_id} stated on the form"]
+    elif scored and (general := GENERAL_VIEW.search(text)) and not any(
+            c.startswith(("place:", "name:")) and c.partition(" (")[2] in ("", "subject)") for c in scored[0][2]):
+        cues = [f"unit:none, a general view ({general.group(0)})"]
     elif scored and scored[0][0] >= org.classifier.min_unit_score:
         best = scored[0]
         tied = [s for s in scored if s[0] == best[0]]

@@ -213,3 +213,16 @@ def test_a_street_after_the_name_in_the_signature_is_an_address_and_words_stay()
     out = scrub("Parken är fin men bänkarna är trasiga.\n\nGreta Holm, Lindvägen\n", ("Greta", "Holm"))
     assert "Lindvägen" not in out and "bänkarna är trasiga" in out
     assert "Lindvägen" in scrub("Vi gick längs Lindvägen till parken.")
+
+
+# -- triage: a general view names no unit ------------------------------------------------------
+
+
+def test_a_general_view_on_policy_goes_to_triage() -> None:
+    text = "En allmän synpunkt: kommunen borde inte låta privata bolag driva hemtjänst. Jag är inte brukare."
+    assert route_text(text, ORG, classify_text(text, "", ORG)).unit_id is None
+
+
+def test_a_general_view_about_a_named_unit_stays_with_it() -> None:
+    text = "En allmän synpunkt om Vård- och omsorgsboendet Lunden: fler utflykter vore bra."
+    assert route_text(text, ORG, classify_text(text, "", ORG)).unit_id == "lunden"
