@@ -37,8 +37,8 @@ BACKGROUND = re.compile(
     r"\b(?:innan dess|innan (?:han|hon|hen|vi|de|jag) flyttade|förut hade|tidigare hade|hade tidigare|bodde|"
     r"fungerar det bra|där fungerar det|fungerar bra|fungerade det bra|fungerade bra|är inte problemet|"
     r"before that|used to|previously|formerly|lived|works well|is fine|is ok|is okay|not the problem|"
-    r"ennen sitä|aiemmin|när (?:hon|han|hen|de|jag|vi) hade|when (?:she|he|they|I|we) had|förra året|i fjol|"
-    r"last year|viime vuonna)\b", re.I)
+    r"ennen sitä|aiemmin|när (?:hon|han|hen|de|jag|vi) hade|when (?:she|he|they|I|we) had|kun (?:hänellä|meillä) oli)\b",
+    re.I)
 # what was not chosen or was left: from the marker to the next "to"/"till" or comma ("valde X i stället för Y",
 # "switched from Y to X")
 _INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt från|flyttade från|instead of|"
