@@ -187,6 +187,26 @@ _NEGATED_META = re.compile(r"\b(?:inget|ingen|inte|inte något|inte ett|no|not|n
                            re.I)
 
 
+# "wrong" said as the writer's view ("jag tycker att det är fel att ...", "I think it is wrong") or of anything at all
+# ("man skriver bara när något är fel"): a view or a generality, not dissatisfaction with what happened
+_VIEW_WORDS = ("fel ", "wrong", "väärin")
+_AS_VIEW = re.compile(r"\b(?:jag|vi)\s+(?:\w+\s+){0,1}(?:tycker|anser|menar|tror)\b|"
+                      r"\bI\s+(?:\w+\s+){0,1}(?:think|believe|feel)\b|\bmielestäni\b|\b(?:när|om|if|when|kun|jos)\s+(?:något|nånting|någonting|something|anything|"
+                      r"jokin|jotain)\b", re.I)
+
+
+def _said_as_view(body: str) -> set[str]:
+    """The view words ("fel", "wrong") that every time they stand are in a sentence of the writer's view or a
+    generality."""
+    said: set[str] = set()
+    viewed: set[str] = set()
+    for sentence in sarah.sentences(body):
+        hits = lexicon.matches(sentence, _VIEW_WORDS)
+        if hits:
+            (viewed if _AS_VIEW.search(sentence) else said).update(hits)
+    return viewed - said
+
+
 def _not_complaining(body: str) -> set[str]:
     """The words of complaining that every time they stand are denied or quoted as a label."""
     said: set[str] = set()
@@ -210,7 +230,7 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
     body = f"{subject}\n{text}"
     c = org.classifier
     complaint = [w for w in lexicon.matches(body, lexicon.COMPLAINT + c.complaint) if w not in _not_complaining(body)]
-    weak_complaint = {w.strip() for w in lexicon.WEAK_COMPLAINT}
+    weak_complaint = {w.strip() for w in lexicon.WEAK_COMPLAINT} | {w.strip() for w in _said_as_view(body)}
     strong = [w for w in complaint if w not in weak_complaint]
     opinion = lexicon.matches(body, lexicon.OPINION + c.opinion)
     praise = lexicon.matches(body, lexicon.PRAISE + c.praise)

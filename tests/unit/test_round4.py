@@ -226,3 +226,34 @@ def test_a_general_view_on_policy_goes_to_triage() -> None:
 def test_a_general_view_about_a_named_unit_stays_with_it() -> None:
     text = "En allmän synpunkt om Vård- och omsorgsboendet Lunden: fler utflykter vore bra."
     assert route_text(text, ORG, classify_text(text, "", ORG)).unit_id == "lunden"
+
+
+# -- kind: "wrong" as the writer's view or a generality; thanks said the everyday way ---------------
+
+
+def test_wrong_as_the_writers_view_is_an_opinion() -> None:
+    from mailflow.model import Kind
+
+    c = classify_text("Jag anser att det är fel att boendestödet flyttas till video. Förslag: låt oss välja själva.",
+                      "", ORG)
+    assert c.kind is Kind.OPINION
+
+
+def test_wrong_in_a_generality_inside_thanks_is_praise() -> None:
+    from mailflow.model import Kind
+
+    c = classify_text("Folk hör av sig om något är fel, så jag vill tacka för en fin höst på Lunden.", "", ORG)
+    assert c.kind is Kind.PRAISE
+
+
+def test_wrong_said_of_what_happened_is_still_a_complaint() -> None:
+    from mailflow.model import Kind
+
+    c = classify_text("Jag tycker hemtjänsten är bra. Men i går gav de mamma fel mat.", "", ORG)
+    assert c.kind is Kind.COMPLAINT
+
+
+def test_tack_ska_ni_ha_is_thanks() -> None:
+    from mailflow.model import Kind
+
+    assert classify_text("Hemtjänsten kommer alltid i tid. Tack ska ni ha!", "", ORG).kind is Kind.PRAISE
