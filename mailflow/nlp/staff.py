@@ -159,7 +159,8 @@ def mentions(text: str, *, exclude: Iterable[str] = (), not_people: Iterable[str
             specific = False  # "en kvinna" is anyone; "tjejen som kom" is one of the staff
         if specific and role in ("tjej", "kille", "dam", "kvinna", "man"):
             nxt = lowers[i + 1] if i + 1 < len(lowers) else ""
-            specific = nxt in ("som", "från", "i", "på", "med")  # "tjejen som kom i tisdags", "killen med skägg"
+            # "tjejen som kom i tisdags", "killen med skägg", "den mannen" (the one the text has described)
+            specific = nxt in ("som", "från", "i", "på", "med") or (definite_sv and before in ("den", "denna", "samma"))
         if specific:
             found.append(Mention(tok.start, tok.end, tok.text, "role"))
     for m in ONE_OF.finditer(text):

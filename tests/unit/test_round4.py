@@ -257,3 +257,22 @@ def test_tack_ska_ni_ha_is_thanks() -> None:
     from mailflow.model import Kind
 
     assert classify_text("Hemtjänsten kommer alltid i tid. Tack ska ni ha!", "", ORG).kind is Kind.PRAISE
+
+
+# -- about_employee: the driver of a hired taxi is not the unit's; "den mannen ska inte in igen" -------
+
+
+def test_the_driver_of_a_hired_taxi_late_is_not_about_one_employee() -> None:
+    text = "Min dotter åker taxi till boendet. Chauffören kommer ofta en timme för sent."
+    assert "about_employee" not in classify_text(text, "", ORG).flags
+
+
+def test_a_hired_drivers_conduct_is_about_an_employee() -> None:
+    text = "Chauffören på färdtjänsten till boendet skriker åt de boende och kör vårdslöst."
+    assert "about_employee" in classify_text(text, "", ORG).flags
+
+
+def test_that_man_must_not_come_again_singles_out_one_employee() -> None:
+    text = ("Hemtjänsten skickade en lång kille med keps i går och han var otrevlig mot pappa. "
+            "Den killen får inte komma in till pappa igen.")
+    assert "about_employee" in classify_text(text, "", ORG).flags
