@@ -48,6 +48,9 @@ _INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt fr�
 _LANDMARK = re.compile(r"\b(?:vid|nära|bredvid|intill|near|next to|close to|lähellä|vieressä)\s*\(?\s*$", re.I)
 # an area named as the office a writer deals with: "skickat ansökan till X", "ringt X", "a letter from X"
 _OFFICE = re.compile(r"\b(?:till|från|hos|ringde|ringt|mejlat|mailat|to|from|at|called|phoned)\s*$", re.I)
+_LIVES = re.compile(r"\b(?:jag|vi)\s+(?:\w+\s+)?(?:bor|är skriven|är skrivna)\s+(?:\w+\s+)?(?:på|i)\s*$|"
+                    r"\b(?:I|we)\s+(?:\w+\s+)?(?:live|am living|are living)\s+(?:\w+\s+)?(?:on|in|at)\s*$|"
+                    r"\b(?:asun|asumme)\s*$", re.I)
 _WHERE = re.compile(r"\s+(?:(?:i|in|på|at|vid)\s+)?", re.I)
 BACKGROUND_FACTOR = 0.25
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -163,6 +166,7 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
     keyword_units = {t.unit_id for m, t in matches if t.kind == "keyword" and id(m) in kept and
                      not any(a <= m.start < b for a, b in background)}
     districts = {u.id for u in org.units if u.district is not None}
+    not_care = {u.id for u in org.units if (d := org.department(u.department)) is not None and not d.care}
     named = [(o, t) for o, t in matches if t.kind in ("place", "name") and id(o) in kept]
 
     def weight(m: morph.Match, term: Term) -> tuple[float, str]:
@@ -182,6 +186,9 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
                 if term.kind == "place" or term.capitalized else set()
             if service and term.unit_id not in service:
                 return term.weight * BACKGROUND_FACTOR, " (where another service is)"
+            if term.unit_id in not_care and _LIVES.search(before):
+                # where the writer lives ("jag bor på Skeppsholmen") is an address, not a preschool's or a park's
+                return term.weight * BACKGROUND_FACTOR, " (where the writer lives)"
             if term.unit_id in districts and term.unit_id not in keyword_units and not _OFFICE.search(before):
                 # an area's name alone is where someone lives or another service is, not the district's office
                 return term.weight * BACKGROUND_FACTOR, " (area only)"

@@ -276,3 +276,18 @@ def test_that_man_must_not_come_again_singles_out_one_employee() -> None:
     text = ("Hemtjänsten skickade en lång kille med keps i går och han var otrevlig mot pappa. "
             "Den killen får inte komma in till pappa igen.")
     assert "about_employee" in classify_text(text, "", ORG).flags
+
+
+# -- where the writer lives is an address, not a preschool's or a park's place ----------------------
+
+
+def test_where_the_writer_lives_is_not_a_preschool_place() -> None:
+    from mailflow.config import Organization
+
+    data = ORG.model_dump()
+    data["units"] = [dict(u, places=["ekudden"]) if u["id"] == "forskola" else u for u in data["units"]]
+    org = Organization.model_validate(data)
+    text = "Jag bor på Ekudden och har fått avslag på mitt boendestöd utan motivering."
+    assert route_text(text, org, classify_text(text, "", org)).unit_id == "boendestod"
+    text = "Förskolan på Ekudden har stängt tre dagar i rad."
+    assert route_text(text, org, classify_text(text, "", org)).unit_id == "forskola"
