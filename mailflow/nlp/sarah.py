@@ -481,15 +481,16 @@ def legal_terms(text: str, extra: tuple[str, ...] = ()) -> tuple[list[str], list
 
 
 def _pair(text: str, kind: MisconductKind) -> str | None:
-    """The first act said with what makes it misconduct, as "act + given"."""
+    """The first act said with what makes it misconduct, as "act + given" (`text` already without the words
+    that only look like a given, `_NOT_GIVEN`)."""
+    if "utan " in kind.given:
+        text = _WITHOUT_DOING.sub(" ", text)
     if not lexicon.matches(text, kind.act) or not lexicon.matches(text, kind.given):
         return None
     parts = sentences(text)
     step = 1 if kind.same_sentence else 2
     for i in range(len(parts)):
-        window = _NOT_GIVEN.sub(" ", " ".join(parts[i: i + step]))
-        if "utan " in kind.given:
-            window = _WITHOUT_DOING.sub(" ", window)
+        window = " ".join(parts[i: i + step])
         acts = lexicon.matches(window, kind.act)
         if not acts:
             continue
@@ -545,6 +546,7 @@ def _to_person(text: str, entries: tuple[str, ...]) -> list[str]:
 def misconduct(text: str) -> list[Cue]:
     """The kinds of misconduct a text speaks of, the first words found for each."""
     cues: list[Cue] = []
+    paired = _NOT_GIVEN.sub(" ", text)
     for kind in KINDS:
         alone = lexicon.matches(text, kind.alone) if kind.alone else []
         if alone and kind.to_person:
@@ -553,7 +555,7 @@ def misconduct(text: str) -> list[Cue]:
             cues.append(Cue(kind.name, alone[0], True))
             continue
         if kind.act and not (kind.unless and lexicon.matches(text, kind.unless)):
-            pair = _pair(text, kind)
+            pair = _pair(paired, kind)
             if pair:
                 cues.append(Cue(kind.name, pair, False))
     return cues

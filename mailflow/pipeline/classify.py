@@ -166,7 +166,19 @@ def writer_names(p: Parsed) -> tuple[str, ...]:
 
 
 # a form's field answered no ("Vill vara anonym: nej", "Anonymous: no"): no wish for anonymity
-_ANON_ANSWERED = re.compile(r"[^\n]*\b(?:anonym\w*|nimetön\w*)\s*[:?]\s*(?:nej|no|ei|false)\b[^\n]*", re.I)
+_ANON_ANSWERED = re.compile(r"\b(?:anonym\w*|nimetön\w*)\s*[:?]\s*(?:nej|no|ei|false)\b", re.I)
+
+
+def _without_answered_no(body: str) -> str:
+    """The text without the lines of a form field on anonymity answered no."""
+    low = body.lower()
+    if "anonym" not in low and "nimetön" not in low:
+        return body
+    for m in reversed(list(_ANON_ANSWERED.finditer(body))):
+        start = body.rfind("\n", 0, m.start()) + 1
+        end = body.find("\n", m.end())
+        body = body[:start] + body[end if end >= 0 else len(body):]
+    return body
 # signed with a word of anonymity as the last line ("Anonym", "En anonym anhörig", "Anonymous parent")
 _ANON_SIGNED = re.compile(r"(?:^|\n)\s*((?:en |an )?(?:anonym|anonymous|anonyymi|nimetön)\w*(?: \w+){0,2})\s*\Z",
                           re.I)
@@ -277,7 +289,7 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
         flags.append("about_employee")
         cues += [f"about_employee:{w}" for w in direct[:3]]
         cues += singled[:3]
-    anon = lexicon.matches(_ANON_ANSWERED.sub(" ", body), lexicon.ANONYMOUS + c.anonymous)
+    anon = lexicon.matches(_without_answered_no(body), lexicon.ANONYMOUS + c.anonymous)
     if not anon and (m := _ANON_SIGNED.search(text)):
         anon = [f"signed {m.group(1).strip()}"]
     if not anon and (m := _ANON_ASKED.search(body)):
