@@ -99,7 +99,7 @@ PRAISE = (
     "eloge", "kudos", "vackraste", "vacker", "njöt", "njuter", "bästa som", "det bästa", "har det bra",
     "tar så väl hand", "tar väl hand", "känns tryggt", "kloka", "strålande", "härlig", "bra jobbat",
     "så roligt", "så skönt", "skönt med", "var så vänlig", "tog sig tid", "tack!", "tack för", "vill tacka",
-    "höjdpunkt", "godaste", "fortsätt så", "guldklimp", "mycket trevligt", "så stolt", "keep it up",
+    "höjdpunkt", "godaste", "tack ska ni ha", "tack ska du ha", "så trevliga", "fortsätt så", "guldklimp", "mycket trevligt", "så stolt", "keep it up",
     "thank you", "thanks so much", "many thanks", "grateful", "wonderful", "excellent", "fantastic",
     "great job", "kind ", "helpful", "appreciate", "praise", "happy with", "lovely", "amazing",
     # Finnish

@@ -75,7 +75,11 @@ REQUESTS = (
 _NOT_AGAIN = re.compile(
     r"\b(?:att|that|ettei|että)\s+(?:hon|han|hen|she|he|hän|den personen|this person)\s+(?:\w+\s+)?"
     r"(?:inte|not|no longer|inte längre|aldrig|never|enää)\s+(?:\w+\s+)?(?:skickas|skickar|kommer|komma|får komma|"
-    r"ska komma|jobbar|jobba|arbetar|arbeta|sent|come|comes|coming|work|works|visit|tule|lähetetä|työskentele)\b",
+    r"ska komma|jobbar|jobba|arbetar|arbeta|sent|come|comes|coming|work|works|visit|tule|lähetetä|työskentele)\b|"
+    # "den mannen ska inte in till mamma igen", "that man must not come back"
+    r"\b(?:den|denna|det|that|this)\s+(?:\w+(?:en|an|n)|man|woman|person|carer|worker)\s+(?:ska|får|bör|should|must|"
+    r"may)\s+(?:inte|aldrig|not|never)\s+(?:\w+\s+)?(?:in|komma|komma in|tillbaka|skickas|come|enter|visit|"
+    r"be sent|back)\b",
     re.I)
 # what nobody did is no one person's act ("utan att någon märkte", "ingen kom")
 _NOBODY = re.compile(r"\b(?:ingen|någon|nobody|no one|anyone|kukaan)\b")
@@ -168,6 +172,13 @@ def prepare() -> None:
     sarah.prepare()
 
 
+# transport bought from a firm (a taxi, färdtjänst): its driver late is the timetable's matter
+_HIRED_TRANSPORT = re.compile(r"\b(?:taxi\w*|färdtjänst\w*|transportbolag\w*|bussbolag\w*|cab|paratransit|taksi\w*)\b",
+                              re.I)
+_DRIVER = re.compile(r"(?:chaufför|förar|driver|kuljettaj)", re.I)
+_TIMING = re.compile(r"\b(?:sent|sen|försen|late|delay|myöhä|odot|vänta|wait)", re.I)
+
+
 def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[str] = (),
                   finnish: bool = False, strong_only: bool = False) -> list[str]:
     """Why a text concerns one employee, as cues ("about_employee:Jonna (kort i tonen)"); empty if it does not.
@@ -177,6 +188,7 @@ def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[st
     """
     found: list[str] = []
     people = staff.mentions(body, exclude=exclude, not_people=writer, finnish=finnish)
+    hired = _HIRED_TRANSPORT.search(body)
     for mention in people:
         window = _window(body, mention.start, 2)
         own = _window(body, mention.start, 1)
@@ -190,6 +202,8 @@ def employee_cues(body: str, *, exclude: Iterable[str] = (), writer: Iterable[st
             # go on about them as "han"/"hon"
             later = _told_of(body, mention.start)
             said = _affirmed(later, lexicon.matches(later, lexicon.CONDUCT + CONDUCT_MORE))
+        if said and hired and _DRIVER.match(mention.text) and all(_TIMING.search(w) for w in said):
+            continue  # a hired taxi's driver late: the transport's timetable, not one person's conduct
         if said:
             found.append(f"about_employee:{mention.text} ({', '.join(said[:2])})")
             continue

@@ -58,7 +58,9 @@ _NOT_NAMES = frozenset(
     hur vad vem vilken varför vart skulle kunde måste borde får fick tycker tror vet känner
     can will may must should would could shall did does was were has have had not never also only just
     then now yes no why what who how where which there here this that these those if as so en ett on to in at of
-    a an is it""".split()  # noqa: SIM905  (word lists read best as text)
+    a an is it
+    olen olet olemme olette ovat ei en et emme ette eivät minä sinä hän te se ne tämä tuo mutta ja kun jos
+    koska nyt myös vain jo hei kiitos terveisin ystävällisin""".split()  # noqa: SIM905  (word lists read best as text)
 )
 
 

@@ -152,12 +152,24 @@ KINDS: tuple[MisconductKind, ...] = (
         same_sentence=True,
     ),
     MisconductKind(
+        # remarks or messages about a person's body from the one who should support them
+        "sexual remarks",
+        alone=("sexuella anspelningar", "sexual remarks", "sexual comments", "sexual messages",
+               "seksuaalisia viestejä"),
+        act=("kropp", "bröst", "body", "bodies", "vartalo", "kehosta", "kehostaan"),
+        given=("kommentar", "kommenter", "sms", "meddelande", "skriver till", "skickar", "comment", "message", "texts ",
+               "texting", "texted", "viest", "kommentoi", "tekstiviest"),
+        same_sentence=True,
+    ),
+    MisconductKind(
         "financial",
         alone=("stöld", "stölder", "stal ", "stulit", "stulen", "stulna", "stjäl ", "förskingr", "tog pengar",
                "tagit pengar", "tar pengar", "lånat pengar", "lånar pengar", "lånade pengar", "pengar försvinner",
                "pengar har försvunnit", "pengarna saknas", "det saknas pengar", "fattas pengar", "pengar försvunnit",
                "stole ", "stolen", "steal", "theft", "thief", "took money", "taken money", "borrowed money",
-               "money has gone", "money missing", "money is missing", "embezzl", "varast", "varkau", "vei rahaa",
+               "money has gone", "money missing", "money is missing", "embezzl", "varasti", "varastan", "varastet",
+               "varastiv", "varastaa", "varkau",
+               "vei rahaa",
                "vienyt rahaa", "lainasi rahaa", "rahaa puuttuu", "rahaa on kadonnut"),
         act=("pengar", "pengarna", "kontant", "sedlar", "sedel", "femhundralapp", "hundralapp",
              "tusenlapp", "fickpengar", "kassan", "plånbok", "handväska", "handbag", "bankkort", "kortet",
@@ -226,7 +238,9 @@ KINDS: tuple[MisconductKind, ...] = (
                "i drycken", "in her food", "in his food", "in her drink", "in his drink", "ruokaan",
                "svimmade", "medvetslös", "unconscious", "tajuton", "inlagd", "admitted to hospital",
                "på en gång", "blandat ihop", "blandade ihop", "förväxl", "dubbla", "dubbel", "utan att fråga",
-               "utan att läkare", "untouched", "both doses", "at once", "mixed up", "double", "without asking",
+               "utan att läkare", "utan att * ordinera", "ingen * ordinerat", "inte * ordinerat", "untouched",
+               "without anyone prescribing", "without a doctor", "kukaan ei ole määrännyt", "both doses", "at once",
+               "mixed up", "double", "without asking",
                "without anyone asking", "without consulting", "unohd", "unoht", "jäi antamatta",
                "ilman reseptiä", "ei ole määrätty", "ei saanut", "ei antanut", "jättänyt antamatta"),
     ),
@@ -253,8 +267,8 @@ KINDS: tuple[MisconductKind, ...] = (
             "lämnades * ensam", "lämnats * ensam", "lämnad * ensam", "jätettiin * yksin", "haisi virtsalle",
             "blöt blöja", "blöta blöjor", "våt blöja", "våta blöjor", "wet nappy", "wet diaper", "wet pad",
             "märkä vaippa", "kissat på sig", "bajsat på sig", "våta lakan", "blöta lakan",
-            "urinindränkt", "har inte ätit", "hade inte ätit", "brännskad", "skållad", "gått ner * kilo",
-            "tappat * kilo", "lost * kilos", "lost weight", "burns ", "scalded", "laihtun", "märkään vaippaan",
+            "urinindränkt", "har inte ätit", "hade inte ätit", "brännskad", "skållad", "burns ", "scalded",
+            "märkään vaippaan",
             "märkä vaippa", "jätettiin yksin", "jätettiin koko", "utan att någon märkt", "utan att någon märkte",
             "utan att någon reagerade", "without anyone noticing",
             "neglect", "left alone", "left on her own", "left on his own", "left lying", "lying on the floor",
@@ -265,6 +279,19 @@ KINDS: tuple[MisconductKind, ...] = (
             "unsupervised", "heitteillä", "laiminly", "ilman ruokaa", "ilman valvontaa", "nestehuk",
             "makuuhaava", "painehaava", "virtsassa", "ulosteessa", "ei ollut syönyt", "lattialla koko",
         ),
+    ),
+    MisconductKind(
+        # weight lost is a sign, not misconduct by itself (it may be followed by a dietitian): it is neglect where
+        # nobody noticed or helped, or the person was not given food
+        "weight loss",
+        alone=(),
+        act=("gått ner * kilo", "gått ned * kilo", "tappat * kilo", "minskat * kilo", "rasat i vikt", "lost * kilos",
+             "lost * kilo", "lost weight", "laihtun", "painoa * pudonnut"),
+        given=("ingen märkte", "ingen har märkt", "ingen * märkt", "ingen reagera", "ingen har reagerat",
+               "utan att någon", "ingen hjälp", "inte fått hjälp", "får ingen hjälp", "inte fått mat", "får ingen mat",
+               "nobody noticed", "no one noticed", "nobody reacted", "no one reacted", "without anyone", "no help",
+               "not given food", "ingen hjälper", "nobody helps", "no one helps", "kukaan ei huomannut",
+               "kukaan ei reagoinut", "kukaan ei auta", "ei saa apua", "ei saanut apua"),
     ),
     MisconductKind(
         "meals not given",
@@ -381,7 +408,35 @@ MINOR = ("inget stort", "inte så stort", "inget allvarligt", "inte allvarligt",
          "en småsak", "ingen har farit illa", "ingen kom till skada", "not serious", "nothing serious",
          "a small thing", "a minor thing", "nobody was hurt", "no one was hurt", "no one was harmed",
          "ei mitään vakavaa", "pieni asia")
-GRAVE = ("physical", "sexual", "financial", "restraint")
+GRAVE = ("physical", "sexual", "sexual remarks", "financial", "restraint")
+
+# the writer says the staff handled it right (did the right thing, noticed at once, documented it, the writer is
+# reassured): what went wrong is told as background, and only grave misconduct still counts
+HANDLED = re.compile(
+    r"\b(?:gjorde|gjort|gör|skötte|skött|sköter|hanterade|hanterat|hanterades|agerade|agerat|handled|did|acted|"
+    r"dealt with it|toimi|toimivat|hoiti|hoitivat|teki|tekivät)\s+(?:\w+\s+){0,2}(?:rätt|korrekt|riktigt|"
+    r"föredömligt|exemplariskt|right|correctly|properly|by the book|oikein|hyvin)\b|"
+    r"\bupptäckte(?:s)?\s+(?:\w+\s+){0,2}(?:direkt|genast|omedelbart|med en gång)|"
+    r"\b(?:noticed|spotted|caught)\s+(?:\w+\s+){0,2}(?:at once|immediately|straight away|right away)|"
+    r"\b(?:var|är|blev|har blivit|was|has been)\s+(?:\w+\s+)?(?:dokumenterat|dokumenterad|documented)\b|"
+    r"\b(?:personalen|de|they|the staff)\s+(?:har|hade|has|have|had)\s+(?:bra |full |god |good )?"
+    r"(?:koll|kontroll|control|things under control)\b|"
+    r"\b(?:jag är|vi är|I am|I'm|we are|we're|olen|olemme)\s+(?:nu |now |ihan |quite )?"
+    r"(?:lugn|lugna|reassured|rauhallinen)\b", re.I)
+
+# words that look like an act's outcome but are not: not being told (information, not care), an outcome that
+# did not happen ("missade ingen dos"), "utan att fråga" (without doing something, not without food)
+_NOT_GIVEN = re.compile(
+    r"\b(?:inte|aldrig)\s+(?:har\s+)?fått\s+(?:veta|reda|besked|svar|information|info)\b|"
+    r"\bfick\s+(?:inte|aldrig)\s+(?:veta|reda|besked|svar)\b|\bfick\s+(?:inget|ingen)\s+(?:besked|svar|"
+    r"information)\b|\b(?:not|never)\s+(?:been\s+)?(?:told|informed)\b|\bwasn't told\b|"
+    r"\bei\s+(?:ole\s+)?saanut\s+(?:tietoa|vastausta|tietää)\b|"
+    r"\b(?:missade|missat|missades|glömde|glömt)\s+(?:aldrig\s+|inte\s+|ingen\s+|inga\s+)"
+    r"(?:\w+\s+)?(?:dos|doser|tablett|medicin)?|\b(?:ingen|inga)\s+(?:dos|doser|tabletter)\s+(?:har\s+)?"
+    r"(?:missats|missades|glömts|glömdes)|\b(?:did not|didn't|never)\s+miss|\bno doses?\s+(?:was|were)\s+missed",
+    re.I)
+# "utan att fråga", "without washing": without doing something, not without food (for the bare "utan"/"without")
+_WITHOUT_DOING = re.compile(r"\butan att\b|\bwithout\s+\w+ing\b|\bilman että\b", re.I)
 
 # the legal words: count only where a sentence asserts them
 LEGAL = ("lex sarah", "missförhållande", "påtaglig risk", "påtagliga risker")
@@ -392,6 +447,19 @@ _DENIED = re.compile(
     r"\bom\b.{0,80}\bhade\b|\bif\b.{0,80}\bhad\b|\bskulle\b.{0,40}\bha\b|\bwould have\b|\bjos\b",
     re.I,
 )
+
+
+_NEGATION = re.compile(r"\b(?:inte|icke|ej|ingen|inget|inga|aldrig|not|no|never|nothing|isn't|wasn't|ei|eikä|"
+                       r"knappast|hardly)\b", re.I)
+
+
+def handled(text: str) -> str:
+    """Where the writer says the staff handled it right (`HANDLED`), not denied ("ingen tillsyn är dokumenterad",
+    "they did not act correctly"); empty if nowhere."""
+    for m in HANDLED.finditer(text):
+        if not _NEGATION.search(text, max(0, m.start() - 25), m.end()):
+            return m.group(0)
+    return ""
 
 
 def sentences(text: str) -> list[str]:
@@ -413,7 +481,10 @@ def legal_terms(text: str, extra: tuple[str, ...] = ()) -> tuple[list[str], list
 
 
 def _pair(text: str, kind: MisconductKind) -> str | None:
-    """The first act said with what makes it misconduct, as "act + given"."""
+    """The first act said with what makes it misconduct, as "act + given" (`text` already without the words
+    that only look like a given, `_NOT_GIVEN`)."""
+    if "utan " in kind.given:
+        text = _WITHOUT_DOING.sub(" ", text)
     if not lexicon.matches(text, kind.act) or not lexicon.matches(text, kind.given):
         return None
     parts = sentences(text)
@@ -475,6 +546,7 @@ def _to_person(text: str, entries: tuple[str, ...]) -> list[str]:
 def misconduct(text: str) -> list[Cue]:
     """The kinds of misconduct a text speaks of, the first words found for each."""
     cues: list[Cue] = []
+    paired = _NOT_GIVEN.sub(" ", text)
     for kind in KINDS:
         alone = lexicon.matches(text, kind.alone) if kind.alone else []
         if alone and kind.to_person:
@@ -483,7 +555,7 @@ def misconduct(text: str) -> list[Cue]:
             cues.append(Cue(kind.name, alone[0], True))
             continue
         if kind.act and not (kind.unless and lexicon.matches(text, kind.unless)):
-            pair = _pair(text, kind)
+            pair = _pair(paired, kind)
             if pair:
                 cues.append(Cue(kind.name, pair, False))
     return cues

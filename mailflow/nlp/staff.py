@@ -73,6 +73,11 @@ KIN = tuple(
 _KIN_WORDS = frozenset(w.rstrip("-") for w in KIN)
 
 
+# words that may stand between a kin word and the name: a word of description, or the one linking them
+_KIN_EPITHETS = frozenset(["lilla", "stora", "gamla", "kära", "äldsta", "yngsta", "älskade", "dear", "little", "old",
+                           "beloved", "rakas", "till", "åt", "för", "of", "to", "for"])
+
+
 def _kin(word: str) -> bool:
     """A word for a relative or someone close ("mamma", "mammas", "mor-", "grannen")."""
     return word in _KIN_WORDS or (word.endswith("s") and word[:-1] in _KIN_WORDS) or \
@@ -154,7 +159,8 @@ def mentions(text: str, *, exclude: Iterable[str] = (), not_people: Iterable[str
             specific = False  # "en kvinna" is anyone; "tjejen som kom" is one of the staff
         if specific and role in ("tjej", "kille", "dam", "kvinna", "man"):
             nxt = lowers[i + 1] if i + 1 < len(lowers) else ""
-            specific = nxt in ("som", "från", "i", "på", "med")  # "tjejen som kom i tisdags", "killen med skägg"
+            # "tjejen som kom i tisdags", "killen med skägg", "den mannen" (the one the text has described)
+            specific = nxt in ("som", "från", "i", "på", "med") or (definite_sv and before in ("den", "denna", "samma"))
         if specific:
             found.append(Mention(tok.start, tok.end, tok.text, "role"))
     for m in ONE_OF.finditer(text):
@@ -176,9 +182,12 @@ def mentions(text: str, *, exclude: Iterable[str] = (), not_people: Iterable[str
         words = re.findall(r"[\wåäö-]+", before)
         # "min man Erik" is kin; "en man som heter Erik" is anyone
         described = _KIN_DESCRIBED.search(text[max(0, name.start - 60): name.start])
+        # the kin word right before the name, or with one word of description between ("min mamma Ingrid",
+        # "mormor lilla Greta", "god man till Lisa"); "Mormor har sett Jessica" is the relative seeing someone else
         if described and _kin(described.group(1).lower()) or any(
                 _kin(words[i]) and (i == 0 or words[i - 1] not in _INDEFINITE)
-                for i in range(max(0, len(words) - 3), len(words))):
+                and (i == len(words) - 1 or words[-1] in _KIN_EPITHETS)
+                for i in range(max(0, len(words) - 2), len(words))):
             kin.add(name.first.lower())
     for name in found_names:
         if name.first.lower() in skip or name.text.lower() in skip or name.first.lower() in kin:

@@ -23,6 +23,7 @@ _ANON_DOMAINS = ("anonymousemail.me", "guerrillamail.com", "sharklasers.com", "m
                  "10minutemail.com", "anonaddy.me", "temp-mail.org", "yopmail.com")
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ANON_NAMES = re.compile(r"^\W*(?:anonym|anonymous|anonyymi|nimetön|okänd|unknown|ingen|no name|utan namn)\b", re.I)
 
 
@@ -45,6 +46,17 @@ def has_reply_address(p: Parsed) -> tuple[bool, str]:
     if "anonym" in p.from_.email.partition("@")[0] and not p.reply_to:
         return False, "anonymous:anonymizing address"
     return True, ""
+
+
+def reply_address(p: Parsed) -> tuple[bool, str]:
+    """`has_reply_address`, and a sender who cannot be answered (a no-reply work address) but gives a usable
+    address in the text ("svara till min privata adress: ...") can be: the cue says so."""
+    ok, cue = has_reply_address(p)
+    if ok or p.from_ is None or _ANON_NAMES.match(p.from_.name or ""):
+        return ok, cue
+    if any(_usable(a.lower()) for a in _EMAIL.findall(p.words or p.text)):
+        return True, f"anonymous:not so, a reply address in the text ({cue.partition(':')[2]})"
+    return ok, cue
 
 
 def _usable(email: str) -> bool:
@@ -131,10 +143,13 @@ def lex_sarah(body: str, org: Organization, kind: Kind) -> tuple[list[str], bool
             return cues + [f"lex_sarah:no word of care; {first} not enough"], False
     if weak and not lexicon.matches(body, lexicon.CARE):  # a weak sign needs care said in plain words
         weak = []
-    if kind is Kind.PRAISE or lexicon.matches(body, sarah.MINOR):
-        # thanks for how it was handled, or "nothing serious": only grave misconduct still counts
+    handled = sarah.handled(body)
+    if kind is Kind.PRAISE or lexicon.matches(body, sarah.MINOR) or handled:
+        # thanks for how it was handled, "nothing serious", or the staff did right: only grave misconduct counts
         found = [c for c in found if c.kind in sarah.GRAVE]
         weak = []
+        if handled and not (asserted or found):
+            cues.append(f"lex_sarah:handled by the staff ({handled}); only grave misconduct counts")
     fired = asserted + [str(c) for c in found] + weak
     if fired:
         where = [f"lex_sarah:care ({care[0]})"] if care else []
@@ -151,6 +166,31 @@ def writer_names(p: Parsed) -> tuple[str, ...]:
     return name_parts(display) + signature_names(own) + greeting_names(own)
 
 
+# a form's field answered no ("Vill vara anonym: nej", "Anonymous: no"): no wish for anonymity
+_ANON_ANSWERED = re.compile(r"\b(?:anonym\w*|nimetön\w*)\s*[:?]\s*(?:nej|no|ei|false)\b", re.I)
+
+
+def _without_answered_no(body: str) -> str:
+    """The text without the lines of a form field on anonymity answered no."""
+    low = body.lower()
+    if "anonym" not in low and "nimetön" not in low:
+        return body
+    for m in reversed(list(_ANON_ANSWERED.finditer(body))):
+        start = body.rfind("\n", 0, m.start()) + 1
+        end = body.find("\n", m.end())
+        body = body[:start] + body[end if end >= 0 else len(body):]
+    return body
+# signed with a word of anonymity as the last line ("Anonym", "En anonym anhörig", "Anonymous parent")
+_ANON_SIGNED = re.compile(r"(?:^|\n)\s*((?:en |an )?(?:anonym|anonymous|anonyymi|nimetön)\w*(?: \w+){0,2})\s*\Z",
+                          re.I)
+# asked for in other words: keep it anonymous, writing without a name, a reply that will not be read
+_ANON_ASKED = re.compile(
+    r"\b(?:keep|håll|hålla|behåll|pidä|pitäkää)\s+(?:\w+\s+){0,2}(?:anonym\w*|nimettöm\w*)|"
+    r"\b(?:skriver|skickar|writing|write|kirjoitan)\s+(?:\w+\s+){0,2}(?:utan (?:mitt )?namn|without (?:my |a )?name|"
+    r"ilman nimeä)|"
+    r"\b(?:jag kommer inte att|jag tänker inte|I will not|I won't|I'm not going to|en aio)\s+(?:\w+\s+)?"
+    r"(?:svara|läsa svar|reply|answer|read (?:any )?repl\w*|vastata)\b", re.I)
+
 # the words that name complaining itself
 _META = ("klagomål", "klaga", "klagar", "klagan", "complain", "complaint", "valitus", "valittaa", "valitan")
 _META_RE = re.compile(r"\b(?:klagomål\w*|klaga[rnt]?|klagan|complain\w*|valit\w*)", re.I)
@@ -158,6 +198,26 @@ _META_RE = re.compile(r"\b(?:klagomål\w*|klaga[rnt]?|klagan|complain\w*|valit\w
 # ("a 'Complaints and feedback' button")
 _NEGATED_META = re.compile(r"\b(?:inget|ingen|inte|inte något|inte ett|no|not|not a|never|ei|en)\s+(?:\w+\s+){0,2}$",
                            re.I)
+
+
+# "wrong" said as the writer's view ("jag tycker att det är fel att ...", "I think it is wrong") or of anything at all
+# ("man skriver bara när något är fel"): a view or a generality, not dissatisfaction with what happened
+_VIEW_WORDS = ("fel ", "wrong", "väärin")
+_AS_VIEW = re.compile(r"\b(?:jag|vi)\s+(?:\w+\s+){0,1}(?:tycker|anser|menar|tror)\b|"
+                      r"\bI\s+(?:\w+\s+){0,1}(?:think|believe|feel)\b|\bmielestäni\b|\b(?:när|om|if|when|kun|jos)\s+(?:något|nånting|någonting|something|anything|"
+                      r"jokin|jotain)\b", re.I)
+
+
+def _said_as_view(body: str) -> set[str]:
+    """The view words ("fel", "wrong") that every time they stand are in a sentence of the writer's view or a
+    generality."""
+    said: set[str] = set()
+    viewed: set[str] = set()
+    for sentence in sarah.sentences(body):
+        hits = lexicon.matches(sentence, _VIEW_WORDS)
+        if hits:
+            (viewed if _AS_VIEW.search(sentence) else said).update(hits)
+    return viewed - said
 
 
 def _not_complaining(body: str) -> set[str]:
@@ -184,7 +244,7 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
     body = f"{subject}\n{text}"
     c = org.classifier
     complaint = [w for w in lexicon.matches(body, lexicon.COMPLAINT + c.complaint) if w not in _not_complaining(body)]
-    weak_complaint = {w.strip() for w in lexicon.WEAK_COMPLAINT}
+    weak_complaint = {w.strip() for w in lexicon.WEAK_COMPLAINT} | {w.strip() for w in _said_as_view(body)}
     strong = [w for w in complaint if w not in weak_complaint]
     opinion = lexicon.matches(body, lexicon.OPINION + c.opinion)
     praise = lexicon.matches(body, lexicon.PRAISE + c.praise)
@@ -231,7 +291,11 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
         flags.append("about_employee")
         cues += [f"about_employee:{w}" for w in direct[:3]]
         cues += singled[:3]
-    anon = lexicon.matches(body, lexicon.ANONYMOUS + c.anonymous)
+    anon = lexicon.matches(_without_answered_no(body), lexicon.ANONYMOUS + c.anonymous)
+    if not anon and (m := _ANON_SIGNED.search(text)):
+        anon = [f"signed {m.group(1).strip()}"]
+    if not anon and (m := _ANON_ASKED.search(body)):
+        anon = [m.group(0)]
     if anon and _THIRD_PERSON_WISH.search(body) and not re.search(
             r"\b(?:jag|i|minä|me|vi)\s+(?:\w+\s+){0,2}(?:vill|önskar|want|wish|would like|haluan|haluamme)\s+"
             r"(?:\w+\s+){0,3}(?:anonym|nimettöm)", body, re.I):
@@ -263,7 +327,9 @@ class Classify:
                                  cues=result.cues + ("anonymous:no contact on the form",))
             return replace(mail, classification=result)
         result = classify_text(p.words or p.text, p.subject, ctx.org, writer_names(p))
-        reachable, cue = has_reply_address(p)
+        reachable, cue = reply_address(p)
+        if reachable and cue:
+            result = replace(result, cues=result.cues + (cue,))
         if not reachable and "anonymous" not in result.flags:
             result = replace(result, flags=result.flags + ("anonymous",), cues=result.cues + (cue,))
         return replace(mail, classification=result)

@@ -31,12 +31,19 @@ PHONE = re.compile(
     r"(?<![\w+])\+(?!46)\d{1,3}(?:[\s\-]?\(?\d{1,4}\)?){2,5}(?![\d])"
 )
 STREET = re.compile(
-    r"\b[A-ZÅÄÖ][\wåäöéÅÄÖ]*(?:gatan|vägen|gränd|gränden|torget|stigen|backen|allén|allé|plan|"
-    r"leden|gata|väg|liden|slingan|terrassen|promenaden|kajen|esplanaden|street|road|avenue)"
+    r"\b(?:[A-ZÅÄÖ][\wåäöéÅÄÖ]*(?:gatan|vägen|gränd|gränden|torget|stigen|backen|allén|allé|plan|"
+    r"leden|gata|väg|liden|slingan|terrassen|promenaden|kajen|esplanaden|street|road|avenue)|"
+    # a street name of two words: "Sickla allé 8", "Orminge centrum 3", "Storgatan" written "Stora gatan 2"
+    r"[A-ZÅÄÖ][\wåäöé]+\s(?:allé|gata|väg|gränd|torg|backe|centrum|strand|stig|udde))"
     r"\s+\d{1,4}(?:[A-Za-z]|\s[A-Z])?\b(?:,?\s*(?:lgh|lägenhet|tr|trappor)\.?\s*\d{1,4})?"
     r"(?:,?\s*\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäö]+)?"
 )
 POSTCODE = re.compile(r"\b\d{3}\s\d{2}\s+[A-ZÅÄÖ][a-zåäö]+\b")
+# a street without a number after a comma on a line that starts with a name: "Erik Strand, Tegnérgatan" (where the
+# writer lives, said as part of the signature)
+SIGNED_STREET = re.compile(
+    r"(?m)^([A-ZÅÄÖ\[][\wåäöé:\]-]+(?:\s[A-ZÅÄÖ\[][\wåäöé:\]-]+)*,\s*)[A-ZÅÄÖ][\wåäöé]*(?:gatan|vägen|gränd|"
+    r"gränden|torget|stigen|backen|allén|plan|leden|liden|slingan|terrassen|promenaden|kajen)\b")
 
 
 def _valid_pnr(digits: str, sep: str) -> bool:
@@ -86,6 +93,7 @@ def scrub(text: str, names: tuple[str, ...] = (), people: tuple[tuple[str, str],
     text = PHONE.sub(lambda m: "[telefon]" if sum(c.isdigit() for c in m.group(0)) >= 8 else m.group(0), text)
     text = STREET.sub("[adress]", text)
     text = POSTCODE.sub("[adress]", text)
+    text = SIGNED_STREET.sub(lambda m: m.group(1) + "[adress]", text)
     # every name in one pattern, longest first, also in the genitive ("Öbergs"): one pass over the text
     own = sorted({n for n in names if len(n) >= 2}, key=len, reverse=True)
     if own:

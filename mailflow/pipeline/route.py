@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from mailflow.config import Organization, Unit
 from mailflow.model import Classification, Mail, Routing
-from mailflow.nlp import morph
+from mailflow.nlp import districts, morph
 from mailflow.pipeline import Context
 from mailflow.pipeline.ahead import ahead
 
@@ -38,7 +38,8 @@ BACKGROUND = re.compile(
     r"\b(?:innan dess|innan (?:han|hon|hen|vi|de|jag) flyttade|förut hade|tidigare hade|hade tidigare|bodde|"
     r"fungerar det bra|där fungerar det|fungerar bra|fungerade det bra|fungerade bra|är inte problemet|"
     r"before that|used to|previously|formerly|lived|works well|is fine|is ok|is okay|not the problem|"
-    r"ennen sitä|aiemmin)\b", re.I)
+    r"ennen sitä|aiemmin|när (?:hon|han|hen|de|jag|vi) hade|when (?:she|he|they|I|we) had|kun (?:hänellä|meillä) oli)\b",
+    re.I)
 # what was not chosen or was left: from the marker to the next "to"/"till" or comma ("valde X i stället för Y",
 # "switched from Y to X")
 _INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt från|flyttade från|instead of|"
@@ -48,6 +49,9 @@ _INSTEAD = re.compile(r"\b(?:i stället för|istället för|bytte från|bytt fr�
 _LANDMARK = re.compile(r"\b(?:vid|nära|bredvid|intill|near|next to|close to|lähellä|vieressä)\s*\(?\s*$", re.I)
 # an area named as the office a writer deals with: "skickat ansökan till X", "ringt X", "a letter from X"
 _OFFICE = re.compile(r"\b(?:till|från|hos|ringde|ringt|mejlat|mailat|to|from|at|called|phoned)\s*$", re.I)
+_LIVES = re.compile(r"\b(?:jag|vi)\s+(?:\w+\s+)?(?:bor|är skriven|är skrivna)\s+(?:\w+\s+)?(?:på|i)\s*$|"
+                    r"\b(?:I|we)\s+(?:\w+\s+)?(?:live|am living|are living)\s+(?:\w+\s+)?(?:on|in|at)\s*$|"
+                    r"\b(?:asun|asumme)\s*$", re.I)
 _WHERE = re.compile(r"\s+(?:(?:i|in|på|at|vid)\s+)?", re.I)
 BACKGROUND_FACTOR = 0.25
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -163,6 +167,7 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
     keyword_units = {t.unit_id for m, t in matches if t.kind == "keyword" and id(m) in kept and
                      not any(a <= m.start < b for a, b in background)}
     districts = {u.id for u in org.units if u.district is not None}
+    not_care = {u.id for u in org.units if (d := org.department(u.department)) is not None and not d.care}
     named = [(o, t) for o, t in matches if t.kind in ("place", "name") and id(o) in kept]
 
     def weight(m: morph.Match, term: Term) -> tuple[float, str]:
@@ -182,6 +187,9 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
                 if term.kind == "place" or term.capitalized else set()
             if service and term.unit_id not in service:
                 return term.weight * BACKGROUND_FACTOR, " (where another service is)"
+            if term.unit_id in not_care and _LIVES.search(before):
+                # where the writer lives ("jag bor på Skeppsholmen") is an address, not a preschool's or a park's
+                return term.weight * BACKGROUND_FACTOR, " (where the writer lives)"
             if term.unit_id in districts and term.unit_id not in keyword_units and not _OFFICE.search(before):
                 # an area's name alone is where someone lives or another service is, not the district's office
                 return term.weight * BACKGROUND_FACTOR, " (area only)"
@@ -216,17 +224,55 @@ def unit_scores(text: str, org: Organization, language: str = "", subject_end: i
     return scored
 
 
+# the organization's own service said in so many words ("stadens egen hemtjänst", "kommunal hemtjänst", "the
+# city's own home care"): a provider named beside it is a comparison or an option, not the one complained about
+OWN_SERVICE = re.compile(
+    r"\b(?:stadens|kommunens|stadsdelens|stadsdelsförvaltningens|förvaltningens)\s+(?:egen\s+|egna\s+)?\w+|"
+    r"\b(?:kommunal|kommunala|kommunalt|kommunens egen|stadens egen)\s+\w+|"
+    r"\b(?:från|hos|av|i)\s+(?:staden|kommunen|stadsdelen|stadsdelsförvaltningen)\b|"
+    r"\b(?:the\s+)?(?:city's|council's|municipality's|district's)\s+(?:own\s+)?\w+|"
+    r"\bmunicipal\s+\w+|\b(?:from|by|with)\s+the\s+(?:city|council|municipality|district)\b|"
+    r"\b(?:kaupungin|kunnan)\s+(?:oma\w*\s+)?\w+", re.I)
+
+
+def _own_service_first(text: str, org: Organization, scored: list[tuple[float, Unit, list[str]]]
+                       ) -> list[tuple[float, Unit, list[str]]]:
+    """Where the text says the organization's own service and one of its own units of that service matched by
+    keyword, the providers' scores count as background."""
+    background = _background(text)  # "when she had the city's own home care last year" is the past
+    said = next((m for m in OWN_SERVICE.finditer(text) if not any(a <= m.start() < b for a, b in background)), None)
+    if not said or not any(u.provider is not None for _, u, _ in scored):
+        return scored
+    if not any(u.provider is None and any(c.startswith("keyword:") for c in cues) for _, u, cues in scored):
+        return scored
+    out = [(score * BACKGROUND_FACTOR, u, cues + [f"own service said ({said.group(0)})"]) if u.provider else
+           (score, u, cues) for score, u, cues in scored]
+    out.sort(key=lambda s: -s[0])
+    return out
+
+
+# the writer says the view is a general one, about policy, not about a service they or theirs receive
+GENERAL_VIEW = re.compile(
+    r"\b(?:en |min )?(?:allmän|generell|principiell)\w*\s+(?:åsikt|synpunkt|fråga|reflektion)|\bsom skattebetalare\b|"
+    r"\bjag är (?:själv )?inte (?:själv )?(?:brukare|kund|anhörig)|\b(?:a |my )?general (?:view|opinion|comment|point)|"
+    r"\bas a taxpayer\b|\bI am not (?:a )?(?:user|client|customer) myself|\byleinen mielipide|\bveronmaksajana\b",
+    re.I)
+
+
 @ahead("route_text")
 def route_text(text: str, org: Organization, classification: Classification, unit_id: str | None = None,
                subject_end: int = 0) -> Routing:
     """Where a new case goes (pure); `unit_id` when the unit is already known (a form says so); the text's
     first `subject_end` characters are the subject line."""
-    scored = unit_scores(text, org, classification.language, subject_end)
+    scored = _own_service_first(text, org, unit_scores(text, org, classification.language, subject_end))
     unit: Unit | None = None
     cues: list[str] = []
     if unit_id is not None and org.unit(unit_id) is not None:
         unit = org.unit(unit_id)
         cues = [f"unit:{unit_id} stated on the form"]
+    elif scored and (general := GENERAL_VIEW.search(text)) and not any(
+            c.startswith(("place:", "name:")) and c.partition(" (")[2] in ("", "subject)") for c in scored[0][2]):
+        cues = [f"unit:none, a general view ({general.group(0)})"]
     elif scored and scored[0][0] >= org.classifier.min_unit_score:
         best = scored[0]
         tied = [s for s in scored if s[0] == best[0]]
@@ -251,6 +297,52 @@ def route_text(text: str, org: Organization, classification: Classification, uni
     return Routing(unit.id, dept, unit.manager, "unit", tuple(cues), unit.manager)
 
 
+def _area_words(texts: list[str]) -> set[str]:
+    words: set[str] = set()
+    for text in texts:
+        for w in morph.TOKEN.findall(text):
+            low = w.lower()
+            words.add(low)
+            if low.endswith("s") and len(low) > 4:  # "Norrmalms stadsdelsförvaltning": Norrmalm
+                words.add(low[:-1])
+    return words
+
+
+@lru_cache(maxsize=32)
+def own_areas(org: Organization) -> frozenset[str]:
+    """The words of the organization's own names and its own units' names and places (not the areas of the
+    other districts some of its units forward to)."""
+    texts = [org.name, org.id]
+    for unit in org.units:
+        if unit.district is None:
+            texts += [unit.name, *unit.places] + ([unit.provider.name] if unit.provider else [])
+    return frozenset(_area_words(texts))
+
+
+def elsewhere(text: str, org: Organization, routing: Routing) -> tuple[Routing, list[str]]:
+    """Another district or municipality named as responsible (`nlp.districts`): the case is theirs. Where one of
+    the organization's units forwards that matter to that district (its own keyword said) it stays with that unit;
+    else no unit of ours fits, and it goes to triage to be passed on."""
+    found = districts.responsible_elsewhere(text, own_areas(org))
+    if not found:
+        return routing, []
+    areas = [a for a, _ in found]
+    unit = org.unit(routing.unit_id) if routing.unit_id else None
+    if unit is not None and unit.district is not None:
+        theirs = _area_words([unit.district.name, unit.name, *unit.places])
+        if any(a.lower() in theirs for a in areas) and any(c.startswith("keyword:") for c in routing.cues):
+            return routing, [f"other_district:{areas[0]} (forwarded by {unit.id})"]
+    tied = [a for a, n in found if n]
+    # a unit of ours named by its place or name outweighs an area only said beside a service, or tied to one only
+    # once; a service tied to our own area ("äldreomsorgen i Nacka") outweighs any
+    ours = any(c.startswith(("place:", "name:")) and c.partition(" (")[2] in ("", "subject)") for c in routing.cues)
+    if districts.own_named(text, own_areas(org)) or (ours and sum(n for _, n in found) < 2):
+        return routing, []
+    cue = f"other_district:{(tied or areas)[0]} named as responsible; no unit of ours fits"
+    triage = Routing(None, None, org.registrar, "triage", routing.cues + (cue,), None)
+    return triage, [cue]
+
+
 class Route:
     name = "route"
 
@@ -264,7 +356,15 @@ class Route:
         else:
             routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification,
                                  subject_end=len(p.subject))
+        text = mail.form.text if mail.form is not None else f"{p.subject}\n{p.words or p.text}"
+        routing, district_cues = elsewhere(text, ctx.org, routing)
         flags = list(mail.classification.flags)
+        cues = mail.classification.cues + tuple(district_cues)
+        if district_cues and routing.unit_id is None:
+            flags.append("other_district")
+            if "lex_sarah" in flags:  # care given by another organization: its own Lex Sarah, reached by forwarding
+                flags.remove("lex_sarah")
+                cues += ("lex_sarah:care of another organization; passed on to it",)
         if routing.handler_role == "provider" or (
             routing.unit_id and (u := ctx.org.unit(routing.unit_id)) and u.provider
         ):
@@ -273,7 +373,6 @@ class Route:
             flags.append("other_district")
         unit = ctx.org.unit(routing.unit_id)
         department = ctx.org.department(unit.department) if unit else None
-        cues = mail.classification.cues
         if "lex_sarah" in flags and department is not None and not department.care:
             # Lex Sarah is for care under SoL and LSS; a preschool's or a park's case is the unit's
             flags.remove("lex_sarah")
