@@ -191,6 +191,11 @@ def test_run_rides_out_an_imap_outage_with_one_line_per_reconnect(tmp_path: Path
             started = time.monotonic()
             assert wait_for(lambda: any(r.purpose == "outage" for r in outbox(world)), timeout=40), \
                 "the registrar was not told of the outage"
+            # both of Norrmalm's watchers have met the outage and it has been told (stopping Dovecot can take
+            # most of the 8 s below: a watcher that first met it after the notice must still be told)
+            assert wait_for(lambda: {o.key for o in outages(world) if o.notified_at and o.ended_at is None}
+                            >= {"imap:norrmalm:complaints", "imap:norrmalm:registrar"}, timeout=40), \
+                [(o.key, o.notified_at, o.ended_at) for o in outages(world)]
             time.sleep(max(0.0, 8 - (time.monotonic() - started)))
             server.start()
             for n in range(3):
