@@ -43,6 +43,7 @@ from mailflow.clock import Clock
 from mailflow.config import Config, ImapSettings, Organization, clock_time
 from mailflow.deadlines import WorkCalendar
 from mailflow.errors import ConfigError, DuplicateMessage, MailboxError, StoreError
+from mailflow.follow import follow
 from mailflow.jobs import Jobs
 from mailflow.model import Mail, MailboxRole, Outcome, Parsed, Source
 from mailflow.observe import NullReporter, Reporter
@@ -67,6 +68,12 @@ RETRY_CAP = 30.0
 LOOP_SECONDS = 5.0
 # how often a sending worker looks for dead workers (of this host) whose mails it can take over
 REAP_SECONDS = 2.0
+
+
+def parser_pool(n: int) -> ProcessPoolExecutor:
+    """`n` parsing processes that end with this one, however it ends (see mailflow/follow.py)."""
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=follow, initargs=(os.getpid(),))
 
 
 def jittered(delay: float) -> float:
@@ -444,7 +451,7 @@ class Service:
             return None
         with self._worker_lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"))
+                self._pool = parser_pool(n)
             return self._pool
 
     def _close_parser(self) -> None:

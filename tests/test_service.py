@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -123,3 +124,28 @@ async def test_a_burst_worked_out_ahead_in_the_parsing_process_registers_what_th
         first = next(m for m in case["messages"] if m["direction"] == "in")
         got[first["message_id"]] = (case["kind"], case["unit"], first["text"])
     assert got == expected
+
+
+def test_the_parsing_process_ends_when_the_service_is_killed(tmp_path: Path) -> None:
+    """SIGKILL leaves no parsing process (nor its forkserver) behind, waiting for ever."""
+    from mailflow.follow import gone
+
+    script = tmp_path / "service.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from mailflow.service import parser_pool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = parser_pool(1)\n"
+        "    assert pool.submit(abs, -1).result() == 1\n"
+        "    print(' '.join(str(p) for p in [os.getpid(), *pool._processes]), flush=True)\n"
+        "    time.sleep(120)\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    _service, *helpers = (int(p) for p in proc.stdout.readline().split())
+    assert helpers and not any(gone(p) for p in helpers)
+    stat = Path(f"/proc/{helpers[0]}/stat").read_bytes()
+    server = int(stat.rsplit(b")", 1)[1].split()[1])  # its parent: the forkserver
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert wait_for(lambda: all(gone(p) for p in [*helpers, server]), timeout=15), \
+        [(p, gone(p)) for p in [*helpers, server]]
