@@ -24,6 +24,7 @@ from sqlalchemy import delete, select, update
 from mailflow.adapters.journal import SentJournal
 from mailflow.adapters.tables import WorkerRow
 from mailflow.errors import StoreError
+from mailflow.follow import gone
 
 if TYPE_CHECKING:
     from mailflow.adapters.store import Store
@@ -50,13 +51,8 @@ def host_id() -> str:
 
 
 def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Whether a process of this host still runs (a zombie, killed but not yet reaped, does not)."""
+    return not gone(pid)
 
 
 class Worker:
