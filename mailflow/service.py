@@ -70,6 +70,10 @@ LOOP_SECONDS = 5.0
 REAP_SECONDS = 2.0
 
 
+# what the parsing process hands back for a batch: the parsed messages and the pure steps' results
+Ahead = Future[tuple[list[Parsed | str], list[ahead.Entry]]]
+
+
 def parser_pool(n: int) -> ProcessPoolExecutor:
     """`n` parsing processes that end with this one, however it ends (see mailflow/follow.py)."""
     return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("forkserver"),
@@ -386,9 +390,9 @@ class Service:
 
         size = self.batch_size()
         pool = self._parser() if len(uids) >= POOL_FROM else None
-        pending: tuple[list[Fetched], Future[tuple[list[Parsed | str], list[ahead.Entry]]] | None] | None = None
+        pending: tuple[list[Fetched], Ahead | None] | None = None
 
-        def start(batch: list[Fetched]) -> tuple[list[Fetched], Future[tuple[list[Parsed | str], list[ahead.Entry]]] | None]:
+        def start(batch: list[Fetched]) -> tuple[list[Fetched], Ahead | None]:
             """Parsing of a batch, and the pure steps on it, begin in the parsing process while the previous
             batch is written."""
             if pool is None or any(f.too_large or len(f.raw) > POOL_MAX_BYTES for f in batch):
@@ -398,7 +402,7 @@ class Service:
             except (BrokenProcessPool, RuntimeError):
                 return batch, None
 
-        def finish(item: tuple[list[Fetched], Future[tuple[list[Parsed | str], list[ahead.Entry]]] | None]) -> None:
+        def finish(item: tuple[list[Fetched], Ahead | None]) -> None:
             nonlocal done
             batch, future = item
             parsed: list[Parsed | str | None] | None = None

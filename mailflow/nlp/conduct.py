@@ -94,7 +94,6 @@ _ASKED = re.compile(r"\b(?:prata|tala|pratar|talar|snacka|talk|speak|have a word
 _QUOTED = re.compile(
     r"\b(?:sa|sade|säger|sagt|säga|svarade|svarar|kallade|kallar|skrek|skriker|frågade|said|says|say|told|tells|"
     r"called|calls|replied|answered|shouted|sanoi|sanoo|vastasi|huusi)\b[^.!?\"“”«»]{0,70}[\"“”«»]", re.I)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # the staff member who tells the writer what happened ("enligt en av personalen", "en av handledarna sa att")
 _REPORTER_BEFORE = re.compile(r"\b(?:enligt|according to|frågade|asked|ringde|called|talked to|talked with|"
                               r"pratade med|talade med|spoke to|spoke with|sa|sade|said)\s+(?:\w+\s+){0,2}$", re.I)
@@ -122,7 +121,7 @@ def _told_of(text: str, start: int, ahead: int = 5) -> str:
 
 def _window(text: str, start: int, sentences: int) -> str:
     """The sentence around an offset and the ones after it, `sentences` in all."""
-    bounds = [0] + [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    bounds = [0] + [m.end() for m in sarah.SENTENCE_BREAK.finditer(text)] + [len(text)]
     for n in range(len(bounds) - 1):
         if bounds[n] <= start < bounds[n + 1]:
             return text[bounds[n]: bounds[min(n + sentences, len(bounds) - 1)]]

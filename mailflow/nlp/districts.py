@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from mailflow.nlp import sarah
+
 STOCKHOLM_DISTRICTS = (
     "Rinkeby-Kista", "Rinkeby", "Kista", "Spånga-Tensta", "Spånga", "Tensta", "Hässelby-Vällingby", "Hässelby",
     "Vällingby", "Bromma", "Kungsholmen", "Norrmalm", "Östermalm", "Södermalm", "Söder", "Enskede-Årsta-Vantör",
@@ -52,7 +54,6 @@ _BACKGROUND = re.compile(
     r"works well|worked well|has been good|have been good|no complaints|toimii hyvin|ei valittamista)\b", re.I)
 _MOVED_FROM = re.compile(r"\b(?:flyttade|flyttat|flyttar|moved|muutin|muutimme|muutti)\b[^.!?\n]{0,40}?\b(?:från|from)\s+"
                          r"([^.!?\n]{0,60})", re.I)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _FI_CASE = r"(?:s|n|in|lla|llä|ssa|ssä|sta|stä|lle|ille|illa|issa|ista|iin|lta|ltä|n\s+kunta\w*)?"
 
 
@@ -107,8 +108,8 @@ def responsible_elsewhere(text: str, own: frozenset[str]) -> list[tuple[str, int
         return []
     former = {a.group(1).lower() for m in _MOVED_FROM.finditer(text) for a in pattern.finditer(m.group(1))}
     found: dict[str, int] = {}
-    for sentence in _SENTENCE.split(text):
-        if not sentence.strip() or _BACKGROUND.search(sentence) or _COMPARISON.search(sentence):
+    for sentence in sarah.sentences(text):
+        if _BACKGROUND.search(sentence) or _COMPARISON.search(sentence):
             continue
         for m in pattern.finditer(sentence):
             name = m.group(1)

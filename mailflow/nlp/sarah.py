@@ -441,7 +441,7 @@ _WITHOUT_DOING = re.compile(r"\butan att\b|\bwithout\s+\w+ing\b|\bilman että\b"
 # the legal words: count only where a sentence asserts them
 LEGAL = ("lex sarah", "missförhållande", "påtaglig risk", "påtagliga risker")
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")  # between two sentences
 _DENIED = re.compile(
     r"\b(?:inte|icke|ej|ingen|inget|inga|aldrig|not|no|never|nothing|isn't|wasn't|ei|eikä)\b|"
     r"\bom\b.{0,80}\bhade\b|\bif\b.{0,80}\bhad\b|\bskulle\b.{0,40}\bha\b|\bwould have\b|\bjos\b",
@@ -463,7 +463,7 @@ def handled(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.split(text) if s.strip()]
+    return [s for s in SENTENCE_BREAK.split(text) if s.strip()]
 
 
 def legal_terms(text: str, extra: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
@@ -563,7 +563,7 @@ def misconduct(text: str) -> list[Cue]:
 
 def misconduct_at(text: str, start: int) -> list[Cue]:
     """The misconduct said in the sentence around an offset or the two after it (what one person did)."""
-    bounds = [0] + [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    bounds = [0] + [m.end() for m in SENTENCE_BREAK.finditer(text)] + [len(text)]
     for n in range(len(bounds) - 1):
         if bounds[n] <= start < bounds[n + 1]:
             return misconduct(text[bounds[n]: bounds[min(n + 3, len(bounds) - 1)]])

@@ -39,11 +39,11 @@ used = {"results": 0}
 
 
 def _key(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable | None:
-    parts: list[Any] = [name]
-    for value in (*args, *sorted(kwargs.items())):
+    def known(value: Any) -> Any:
         # an organization is known by its id and its settings (the parsing process got a copy of it)
-        parts.append(("org", value.id, _fingerprint(value)) if isinstance(value, Organization) else value)
-    key = tuple(parts)
+        return ("org", value.id, _fingerprint(value)) if isinstance(value, Organization) else value
+
+    key = (name, *(known(v) for v in args), *((k, known(v)) for k, v in sorted(kwargs.items())))
     try:
         hash(key)
     except TypeError:  # an argument that cannot be compared: computed, never looked up

@@ -180,6 +180,8 @@ def _without_answered_no(body: str) -> str:
         end = body.find("\n", m.end())
         body = body[:start] + body[end if end >= 0 else len(body):]
     return body
+
+
 # signed with a word of anonymity as the last line ("Anonym", "En anonym anhörig", "Anonymous parent")
 _ANON_SIGNED = re.compile(r"(?:^|\n)\s*((?:en |an )?(?:anonym|anonymous|anonyymi|nimetön)\w*(?: \w+){0,2})\s*\Z",
                           re.I)
@@ -243,7 +245,8 @@ def classify_text(text: str, subject: str, org: Organization, writer: tuple[str,
     """
     body = f"{subject}\n{text}"
     c = org.classifier
-    complaint = [w for w in lexicon.matches(body, lexicon.COMPLAINT + c.complaint) if w not in _not_complaining(body)]
+    denied = _not_complaining(body)
+    complaint = [w for w in lexicon.matches(body, lexicon.COMPLAINT + c.complaint) if w not in denied]
     weak_complaint = {w.strip() for w in lexicon.WEAK_COMPLAINT} | {w.strip() for w in _said_as_view(body)}
     strong = [w for w in complaint if w not in weak_complaint]
     opinion = lexicon.matches(body, lexicon.OPINION + c.opinion)

@@ -188,7 +188,7 @@ def third_parties(text: str, org: Organization, writer: tuple[str, ...], about_e
     for m in _KIN_NAME.finditer(text):
         word = m.group(1)
         if word.lower() not in skip and word not in found and word.lower() not in org_words(org) and \
-                not names_mod.common_word(word) and word.lower() not in names_mod._NOT_NAMES:
+                not names_mod.common_word(word):
             found[word] = "[namn]"
     return tuple(found.items())
 

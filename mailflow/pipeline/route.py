@@ -8,12 +8,13 @@ for triage; external-provider and other-district units go to their contact.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from mailflow.config import Organization, Unit
 from mailflow.model import Classification, Mail, Routing
-from mailflow.nlp import districts, morph
+from mailflow.nlp import districts, morph, sarah
 from mailflow.pipeline import Context
 from mailflow.pipeline.ahead import ahead
 
@@ -54,13 +55,12 @@ _LIVES = re.compile(r"\b(?:jag|vi)\s+(?:\w+\s+)?(?:bor|är skriven|är skrivna)\
                     r"\b(?:asun|asumme)\s*$", re.I)
 _WHERE = re.compile(r"\s+(?:(?:i|in|på|at|vid)\s+)?", re.I)
 BACKGROUND_FACTOR = 0.25
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _background(text: str) -> list[tuple[int, int]]:
     """The spans that tell the background: whole sentences, and what was not chosen."""
     spans, start = [], 0
-    for m in list(_SENTENCE.finditer(text)) + [None]:
+    for m in list(sarah.SENTENCE_BREAK.finditer(text)) + [None]:
         end = m.start() if m else len(text)
         if BACKGROUND.search(text, start, end):
             spans.append((start, end))
@@ -251,6 +251,11 @@ def _own_service_first(text: str, org: Organization, scored: list[tuple[float, U
     return out
 
 
+def _named_plainly(cues: Iterable[str]) -> bool:
+    """Whether a unit's cues name it by its place or name, not as background or a landmark."""
+    return any(c.startswith(("place:", "name:")) and c.partition(" (")[2] in ("", "subject)") for c in cues)
+
+
 # the writer says the view is a general one, about policy, not about a service they or theirs receive
 GENERAL_VIEW = re.compile(
     r"\b(?:en |min )?(?:allmän|generell|principiell)\w*\s+(?:åsikt|synpunkt|fråga|reflektion)|\bsom skattebetalare\b|"
@@ -270,8 +275,7 @@ def route_text(text: str, org: Organization, classification: Classification, uni
     if unit_id is not None and org.unit(unit_id) is not None:
         unit = org.unit(unit_id)
         cues = [f"unit:{unit_id} stated on the form"]
-    elif scored and (general := GENERAL_VIEW.search(text)) and not any(
-            c.startswith(("place:", "name:")) and c.partition(" (")[2] in ("", "subject)") for c in scored[0][2]):
+    elif scored and (general := GENERAL_VIEW.search(text)) and not _named_plainly(scored[0][2]):
         cues = [f"unit:none, a general view ({general.group(0)})"]
     elif scored and scored[0][0] >= org.classifier.min_unit_score:
         best = scored[0]
@@ -335,7 +339,7 @@ def elsewhere(text: str, org: Organization, routing: Routing) -> tuple[Routing, 
     tied = [a for a, n in found if n]
     # a unit of ours named by its place or name outweighs an area only said beside a service, or tied to one only
     # once; a service tied to our own area ("äldreomsorgen i Nacka") outweighs any
-    ours = any(c.startswith(("place:", "name:")) and c.partition(" (")[2] in ("", "subject)") for c in routing.cues)
+    ours = _named_plainly(routing.cues)
     if districts.own_named(text, own_areas(org)) or (ours and sum(n for _, n in found) < 2):
         return routing, []
     cue = f"other_district:{(tied or areas)[0]} named as responsible; no unit of ours fits"
@@ -352,11 +356,11 @@ class Route:
         p = mail.parsed
         assert p is not None
         if mail.form is not None:
-            routing = route_text(mail.form.text, ctx.org, mail.classification, mail.form.unit_id)
+            text = mail.form.text
+            routing = route_text(text, ctx.org, mail.classification, mail.form.unit_id)
         else:
-            routing = route_text(f"{p.subject}\n{p.words or p.text}", ctx.org, mail.classification,
-                                 subject_end=len(p.subject))
-        text = mail.form.text if mail.form is not None else f"{p.subject}\n{p.words or p.text}"
+            text = f"{p.subject}\n{p.words or p.text}"
+            routing = route_text(text, ctx.org, mail.classification, subject_end=len(p.subject))
         routing, district_cues = elsewhere(text, ctx.org, routing)
         flags = list(mail.classification.flags)
         cues = mail.classification.cues + tuple(district_cues)
